@@ -1,0 +1,8 @@
+"""Shared pytest set-up: make the project root importable without installing it."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
