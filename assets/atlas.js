@@ -1,0 +1,72 @@
+/*
+ * Attention Atlas, browser side: stepping, playing and small control chores.
+ * Everything here works on figures the server already sent, so stepping and playing
+ * through the six steps never sends a request. Ids match dashapp/ids.py (a test checks).
+ */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  atlas: {
+    /* Pick the current step's figures and texts out of the stores. */
+    renderStep: function (step, main, detail, texts) {
+      const lesson = texts[step - 1];
+      const id = lesson.id;
+      const fresh = detail && main && detail.key === main.key;
+      const figures = (main.steps[id] || []).concat(fresh ? (detail.steps[id] || []) : []);
+      const waiting = !fresh && id !== "attention";
+      const blank = {data: [], layout: {height: 40, xaxis: {visible: false}, yaxis: {visible: false}}};
+      return [
+        "Step " + lesson.number + " of " + texts.length + " · " + lesson.title,
+        lesson.plain,
+        lesson.math,
+        main.shapes[id],
+        figures[0] || blank,
+        figures[1] || blank,
+        figures[1] ? {} : {display: "none"},
+        waiting ? "Drawing this step for the new settings…" : "",
+      ];
+    },
+
+    /* Prev, Next, Play/Pause and the ticker all move the one step slider. */
+    navigate: function (prevClicks, nextClicks, playClicks, ticks, step, loop, paused) {
+      const last = 6;
+      const PLAY = "▶ Play", PAUSE = "❚❚ Pause";
+      const triggered = (dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+      const source = triggered.split(".")[0];
+      if (source === "prev") return [Math.max(1, step - 1), true, PLAY];
+      if (source === "next") return [Math.min(last, step + 1), true, PLAY];
+      if (source === "play") {
+        if (!paused) return [step, true, PLAY];
+        return [step >= last ? 1 : step, false, PAUSE];
+      }
+      if (source === "ticker" && !paused) {
+        if (step < last) return [step + 1, false, PAUSE];
+        if (loop) return [1, false, PAUSE];
+        return [last, true, PLAY];
+      }
+      return [step, paused, paused ? PLAY : PAUSE];
+    },
+
+    speed: function (value) {
+      const ms = parseInt(value, 10);
+      return ms > 0 ? ms : 1200;
+    },
+
+    /* Offer only d_model values the heads divide; keep the nearest one selected. */
+    dModelChoices: function (nHeads, dModel, choices) {
+      const heads = parseInt(nHeads, 10) || 1;
+      const valid = choices.filter(function (c) { return c % heads === 0; });
+      const current = parseInt(dModel, 10) || 64;
+      let best = valid[0];
+      valid.forEach(function (c) {
+        if (Math.abs(c - current) < Math.abs(best - current)) best = c;
+      });
+      return [valid.map(function (c) { return {label: String(c), value: String(c)}; }), String(best)];
+    },
+
+    /* Text for words and numbers, a token count for random vectors; PAD keys only with padding. */
+    modeFields: function (mode, mask) {
+      const random = mode === "random";
+      return [random ? {display: "none"} : {}, random ? {} : {display: "none"},
+              !(mask || "").includes("padding")];
+    },
+  },
+});

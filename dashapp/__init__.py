@@ -1,0 +1,1 @@
+"""Attention Atlas dashboard: the Dash app on top of the NumPy engine (see dashapp.app)."""

@@ -1,0 +1,71 @@
+"""The app factory and the module-level ``app``/``server`` that gunicorn serves.
+
+``create_app`` wires layout, callbacks, the local Bootstrap stylesheet, compression, a
+health endpoint and the guards that turn malformed callback requests into 4xx answers.
+Nothing here holds per-user state: any worker may serve any request.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dash import Dash
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from dashapp.callbacks import register_callbacks
+from dashapp.layout import build_layout
+from dashapp.theme import BOOTSTRAP_URL, register_bootstrap
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a megabyte of text still reaches validation; more is 413
+log = logging.getLogger(__name__)
+
+
+def create_app() -> Dash:
+    app = Dash(
+        __name__,
+        assets_folder=str(ROOT / "assets"),
+        external_stylesheets=[BOOTSTRAP_URL],
+        title="Attention Atlas",
+        update_title=None,
+        serve_locally=True,
+        compress=True,
+    )
+    server = app.server
+    server.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        # zstd and brotli at low levels: a 3 MB update compresses in a few ms, not 60
+        COMPRESS_ALGORITHM=["zstd", "br", "gzip"], COMPRESS_ZSTD_LEVEL=3, COMPRESS_BR_LEVEL=4,
+        COMPRESS_LEVEL=5, COMPRESS_MIN_SIZE=1024,
+    )
+    register_bootstrap(server)
+    app.layout = build_layout()
+    register_callbacks(app)
+    _register_health_and_guards(server)
+    # Dash 4 under threaded gunicorn can answer a new worker's first concurrent requests
+    # with 500 (plotly/dash#3971); one request through the test client settles it.
+    server.test_client().get("/")
+    return app
+
+
+def _register_health_and_guards(server) -> None:
+    @server.route("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @server.errorhandler(Exception)
+    def bad_callback_request(error):
+        if isinstance(error, HTTPException):
+            return error
+        if request.path.endswith("/_dash-update-component"):
+            # A hand-made request Dash cannot even dispatch (missing or mistyped fields):
+            # the client's fault, so a 400 with a reason, never a 500 page.
+            log.warning("rejected callback request: %r", error)
+            return jsonify(error="malformed callback request", detail=type(error).__name__), 400
+        raise error
+
+
+app = create_app()
+server = app.server

@@ -1,0 +1,129 @@
+"""Callbacks: thin wiring from controls to plain functions; stepping lives in assets/atlas.js.
+
+Server callbacks: controls -> validated config -> engine -> views -> stores. Each does one
+thing, keeps no state between requests (any worker can serve any request) and turns every
+bad value into a message on the page. The helpers below the decorators hold the logic so
+tests can call them without a browser or a server.
+"""
+
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State, dcc, no_update
+
+from dashapp import ids
+from dashapp.settings import (
+    config_from_controls,
+    config_from_settings,
+    settings_of,
+    whole_number,
+)
+from dashapp.views import ARRAY_LABELS, array_csv, detail_view, inspector_view, main_view
+from engine import ConfigError, run_trace
+
+CONTROLS = (ids.MODE, ids.TEXT, ids.SEQ_LEN, ids.D_MODEL, ids.N_HEADS, ids.SEED, ids.MASK,
+            ids.N_PAD, ids.POSITIONAL, ids.SCALE)
+CONTROL_PROPS = ("value",) * len(CONTROLS)
+
+
+def main_update(*control_values):
+    """(settings, main view, error text, error shown): the last good picture stays on error."""
+    try:
+        config = config_from_controls(*control_values)
+    except ConfigError as error:
+        return no_update, no_update, str(error), True
+    trace = run_trace(config)
+    return settings_of(config), main_view(trace), "", False
+
+
+def detail_update(settings):
+    try:
+        return detail_view(run_trace(config_from_settings(settings)))
+    except ConfigError:
+        return no_update
+
+
+def inspector_update(settings, name, head):
+    """(figure, columns, rows, note, head options) for the matrix inspector."""
+    try:
+        trace = run_trace(config_from_settings(settings))
+        if name not in ARRAY_LABELS:
+            raise ConfigError(f"unknown array {str(name)[:40]!r}")
+        figure, columns, rows, note = inspector_view(trace, name, whole_number("head", head))
+    except ConfigError as error:
+        return no_update, no_update, no_update, str(error), no_update
+    heads = [{"label": f"head {h + 1}", "value": str(h)} for h in range(trace.n_heads)]
+    return figure, columns, rows, note, heads
+
+
+def csv_download(settings, name, head):
+    try:
+        trace = run_trace(config_from_settings(settings))
+        if name not in ARRAY_LABELS:
+            raise ConfigError(f"unknown array {str(name)[:40]!r}")
+        filename, text = array_csv(trace, name, whole_number("head", head))
+    except ConfigError:
+        return no_update
+    return dcc.send_string(text, filename)
+
+
+def register_callbacks(app) -> None:
+    app.callback(
+        Output(ids.CONFIG_STORE, "data"), Output(ids.MAIN_STORE, "data"),
+        Output(ids.CONTROL_ERROR, "children"), Output(ids.CONTROL_ERROR, "is_open"),
+        *(Input(c, p) for c, p in zip(CONTROLS, CONTROL_PROPS)),
+        prevent_initial_call=True,
+    )(main_update)
+    app.callback(Output(ids.DETAIL_STORE, "data"), Input(ids.CONFIG_STORE, "data"),
+                 prevent_initial_call=True)(detail_update)
+    app.callback(
+        Output(ids.INSPECT_GRAPH, "figure"), Output(ids.INSPECT_TABLE, "columns"),
+        Output(ids.INSPECT_TABLE, "data"), Output(ids.INSPECT_NOTE, "children"),
+        Output(ids.INSPECT_HEAD, "options"),
+        Input(ids.CONFIG_STORE, "data"), Input(ids.INSPECT_ARRAY, "value"),
+        Input(ids.INSPECT_HEAD, "value"),
+    )(inspector_update)
+    app.callback(
+        Output(ids.INSPECT_DOWNLOAD, "data"), Input(ids.INSPECT_CSV, "n_clicks"),
+        State(ids.CONFIG_STORE, "data"), State(ids.INSPECT_ARRAY, "value"),
+        State(ids.INSPECT_HEAD, "value"), prevent_initial_call=True,
+    )(lambda _clicks, settings, name, head: csv_download(settings, name, head))
+    _register_clientside(app)
+
+
+def _clientside(name: str) -> ClientsideFunction:
+    return ClientsideFunction(namespace="atlas", function_name=name)
+
+
+def _register_clientside(app) -> None:
+    """Browser-only callbacks (assets/atlas.js): no request reaches the server for these."""
+    app.clientside_callback(
+        _clientside("renderStep"),
+        Output(ids.STEP_TITLE, "children"), Output(ids.STEP_PLAIN, "children"),
+        Output(ids.STEP_MATH, "children"), Output(ids.STEP_SHAPES, "children"),
+        Output(ids.GRAPH_MAIN, "figure"), Output(ids.GRAPH_EXTRA, "figure"),
+        Output(ids.GRAPH_EXTRA, "style"), Output(ids.STEP_STATUS, "children"),
+        Input(ids.STEP, "value"), Input(ids.MAIN_STORE, "data"), Input(ids.DETAIL_STORE, "data"),
+        State(ids.TEXT_STORE, "data"),
+    )
+    app.clientside_callback(
+        _clientside("navigate"),
+        Output(ids.STEP, "value"), Output(ids.TICKER, "disabled"), Output(ids.PLAY, "children"),
+        Input(ids.PREV, "n_clicks"), Input(ids.NEXT, "n_clicks"), Input(ids.PLAY, "n_clicks"),
+        Input(ids.TICKER, "n_intervals"),
+        State(ids.STEP, "value"), State(ids.LOOP, "value"), State(ids.TICKER, "disabled"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(_clientside("speed"), Output(ids.TICKER, "interval"),
+                            Input(ids.SPEED, "value"))
+    app.clientside_callback(
+        _clientside("dModelChoices"),
+        Output(ids.D_MODEL, "options"), Output(ids.D_MODEL, "value"),
+        Input(ids.N_HEADS, "value"), State(ids.D_MODEL, "value"), State(ids.CHOICES_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        _clientside("modeFields"),
+        Output(ids.TEXT_GROUP, "style"), Output(ids.SEQ_LEN_GROUP, "style"),
+        Output(ids.N_PAD, "disabled"),
+        Input(ids.MODE, "value"), Input(ids.MASK, "value"),
+    )

@@ -1,0 +1,265 @@
+"""Pure figure builders: arrays and tokens in, a Plotly figure dict out.
+
+Figures are plain dicts, not ``plotly.graph_objects``: building graph objects costs 20-170 ms
+per update here, a dict about 0.1 ms. Numbers travel as base64 float32 typed arrays
+(``typed_array``), not lists, and no template is attached (Plotly's default adds ~7 KB).
+Nothing here computes attention or reads a figure back from the page; tests call these
+functions directly and look at the returned data.
+
+Conventions: weights use a fixed 0..1 sequential, colour-blind-safe scale (Viridis);
+signed matrices a diverging scale centred on 0; masked cells are left as gaps over a grey
+underlay whose hover says "masked". Token axes are categorical with one label per
+position (``"cat #1"``), so repeated tokens stay separate.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+SEQUENTIAL = "Viridis"
+# ColorBrewer RdBu (colour-blind safe), blue for negative, red for positive
+DIVERGING = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
+MASKED_GREY = "#c9c9c9"
+UNDERLAY = [[0.0, "rgba(0,0,0,0)"], [1.0, MASKED_GREY]]
+MAX_LABELLED_TOKENS = 48  # beyond this, tick labels would overlap: hover still names tokens
+
+_DTYPE_CODES = {np.dtype(t): c for t, c in [("f4", "f4"), ("f8", "f8"), ("u1", "u1"), ("i2", "i2")]}
+
+
+def typed_array(array: np.ndarray) -> dict:
+    """A Plotly typed-array spec: base64 bytes, dtype and shape (decoded by plotly.js)."""
+    array = np.ascontiguousarray(array)
+    if array.dtype not in _DTYPE_CODES:
+        array = array.astype(np.float32)
+    spec = {"dtype": _DTYPE_CODES[array.dtype], "bdata": base64.b64encode(array).decode("ascii")}
+    if array.ndim > 1:
+        spec["shape"] = ",".join(str(n) for n in array.shape)
+    return spec
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def token_labels(tokens: list[str]) -> list[str]:
+    """One unique axis label per position: ``the #0``, ``cat #1``, ``the #4``."""
+    return [f"{_escape(t)} #{i}" for i, t in enumerate(tokens)]
+
+
+def _with_gaps(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """float32 copy with NaN where the mask closes a cell (drawn as a gap over grey)."""
+    return np.where(allowed, values, np.nan).astype(np.float32)
+
+
+def grid_layout(titles: list[str], n_cols: int, *, row_px: int, square: bool,
+                x_labels_px: int = 30):
+    """Axes, title annotations and height for panels placed in a grid, row by row.
+
+    Rows are ``row_px`` tall; between rows there is room for the x tick labels
+    (``x_labels_px``) and the next row's title, so nothing overlaps.
+    """
+    n_rows = math.ceil(len(titles) / n_cols)
+    title_px, col_gap = 24, 0.035
+    height = n_rows * (row_px + x_labels_px + title_px) + 20
+    width = (1 - col_gap * (n_cols - 1)) / n_cols
+    layout, notes = {}, []
+    for n, title in enumerate(titles):
+        row, col = divmod(n, n_cols)
+        x0 = col * (width + col_gap)
+        y1 = 1 - (row * (row_px + x_labels_px + title_px) + title_px) / height
+        y0 = y1 - row_px / height
+        name = "" if n == 0 else str(n + 1)
+        layout[f"xaxis{name}"] = {"domain": [x0, x0 + width], "anchor": f"y{name}"}
+        layout[f"yaxis{name}"] = {"domain": [y0, y1], "anchor": f"x{name}"}
+        if square:
+            layout[f"yaxis{name}"]["scaleanchor"] = f"x{name}"
+            layout[f"xaxis{name}"]["constrain"] = layout[f"yaxis{name}"]["constrain"] = "domain"
+        notes.append({"text": f"<b>{title}</b>", "x": x0 + width / 2, "y": y1, "xref": "paper",
+                      "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                      "font": {"size": 13}})
+    return layout, notes, height + 40
+
+
+def _token_axis(n_tokens: int, reverse: bool = False) -> dict:
+    """A categorical axis of token labels; the labels themselves come with each trace."""
+    axis = {"type": "category", "showticklabels": n_tokens <= MAX_LABELLED_TOKENS,
+            "tickfont": {"size": 11}, "showgrid": False, "zeroline": False}
+    if reverse:
+        axis["autorange"] = "reversed"  # first token on top, like a matrix
+    return axis
+
+
+def _figure(data, axes, notes, height, coloraxes, hovermode="closest") -> dict:
+    layout = {"height": height, "margin": {"l": 70, "r": 20, "t": 10, "b": 30},
+              "annotations": notes, "hovermode": hovermode, "paper_bgcolor": "rgba(0,0,0,0)",
+              "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": "system-ui, sans-serif"},
+              **axes, **coloraxes}
+    return {"data": data, "layout": layout}
+
+
+def _sequential_axis(title: str) -> dict:
+    return {"coloraxis": {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": 1.0,
+                          "colorbar": {"title": {"text": title}, "thickness": 12, "len": 0.8}}}
+
+
+def _diverging_axis(values: list[np.ndarray], title: str, name: str = "coloraxis") -> dict:
+    finite = [np.abs(v[np.isfinite(v)]).max(initial=0.0) for v in values]
+    bound = float(max(finite + [1e-6]))
+    return {name: {"colorscale": DIVERGING, "cmin": -bound, "cmax": bound, "cmid": 0.0,
+                   "colorbar": {"title": {"text": title}, "thickness": 12, "len": 0.8}}}
+
+
+def _panel_px(n_tokens: int) -> int:
+    return int(min(460, max(170, 40 + 16 * n_tokens)))
+
+
+def _x_labels_px(tokens: list[str]) -> int:
+    """Room under a panel for its (possibly rotated) token labels."""
+    if len(tokens) > MAX_LABELLED_TOKENS:
+        return 16
+    longest = max(len(t) for t in tokens) + len(str(len(tokens))) + 2
+    return int(min(110, 24 + 5.5 * longest))
+
+
+def _axis_names(n: int) -> tuple[str, str]:
+    suffix = "" if n == 0 else str(n + 1)
+    return f"x{suffix}", f"y{suffix}"
+
+
+def _set_token_axes(axes: dict, n: int, n_tokens: int, x_tokens: bool) -> None:
+    suffix = _axis_names(n)[0][1:]
+    axes["xaxis" + suffix].update(
+        _token_axis(n_tokens) if x_tokens else {"showgrid": False, "zeroline": False})
+    axes["yaxis" + suffix].update(_token_axis(n_tokens, reverse=True))
+
+
+def _mask_underlay(masked: np.ndarray, labels, n: int, where: str) -> dict:
+    """Grey cells under the gaps of a masked heatmap; their hover says why they are empty."""
+    x_name, y_name = _axis_names(n)
+    return {"type": "heatmap", "z": typed_array(masked.astype(np.uint8)), "x": labels, "y": labels,
+            "xaxis": x_name, "yaxis": y_name, "colorscale": UNDERLAY, "zmin": 0, "zmax": 1,
+            "showscale": False, "hoverongaps": False,
+            "hovertemplate": f"<b>{where}</b><br>query %{{y}}<br>key %{{x}}<br>"
+                             "<b>masked</b>: this query may not look at this key, so its weight is 0"
+                             "<extra></extra>"}
+
+
+def matrix_figure(panels: list[tuple[str, np.ndarray]], tokens: list[str], *,
+                  columns: str = "dims", colours: str = "diverging") -> dict:
+    """2-D matrices side by side, rows are tokens.
+
+    ``columns`` is "dims" (a (T, C) matrix, 0-centred colours by default) or "tokens" (a
+    (T, T) matrix, keys along x). ``colours`` is "diverging" or "weights" (fixed 0..1).
+    Non-finite cells (a masked -inf score) are drawn as gaps.
+    """
+    labels = token_labels(tokens)
+    axes, notes, height = grid_layout([t for t, _ in panels], len(panels),
+                                      row_px=_panel_px(len(tokens)), square=columns == "tokens",
+                                      x_labels_px=_x_labels_px(tokens) if columns == "tokens" else 30)
+    data = []
+    x_label = "key %{x}" if columns == "tokens" else "dim %{x}"
+    for n, (title, matrix) in enumerate(panels):
+        x_name, y_name = _axis_names(n)
+        _set_token_axes(axes, n, len(tokens), x_tokens=columns == "tokens")
+        z = np.where(np.isfinite(matrix), matrix, np.nan) if matrix.dtype.kind == "f" else matrix
+        trace = {"type": "heatmap", "z": typed_array(z), "y": labels, "xaxis": x_name,
+                 "yaxis": y_name, "coloraxis": "coloraxis", "hoverongaps": False,
+                 "hovertemplate": f"<b>{title}</b><br>token %{{y}}<br>{x_label}<br>"
+                                  "value %{z:.3f}<extra></extra>"}
+        if columns == "tokens":
+            trace["x"] = labels
+        data.append(trace)
+    coloraxis = (_sequential_axis("weight") if colours == "weights"
+                 else _diverging_axis([m.astype(np.float32) for _, m in panels], "value"))
+    return _figure(data, axes, notes, height, coloraxis)
+
+
+def heads_figure(rows: list[tuple[str, np.ndarray]], tokens: list[str], max_cols: int = 8) -> dict:
+    """(nh, T, hs) arrays as one panel per head; x is the column in the full (T, C) matrix."""
+    labels = token_labels(tokens)
+    n_heads, _, head_dim = rows[0][1].shape
+    titles = [f"{name} · head {h + 1}" for name, _ in rows for h in range(n_heads)]
+    n_cols = min(n_heads, max_cols)
+    axes, notes, height = grid_layout(titles, n_cols, row_px=_panel_px(len(tokens)), square=False)
+    data = []
+    for n, (title, (name, heads), h) in enumerate(
+        (titles[i], rows[i // n_heads], i % n_heads) for i in range(len(titles))
+    ):
+        x_name, y_name = _axis_names(n)
+        _set_token_axes(axes, n, len(tokens), x_tokens=False)
+        columns = np.arange(h * head_dim, (h + 1) * head_dim, dtype=np.int16)
+        data.append({"type": "heatmap", "z": typed_array(heads[h]), "x": typed_array(columns),
+                     "y": labels, "xaxis": x_name, "yaxis": y_name, "coloraxis": "coloraxis",
+                     "hovertemplate": f"<b>{title}</b><br>token %{{y}}<br>dim %{{x}} "
+                                      f"(column %{{customdata}} of the head)<br>value %{{z:.3f}}"
+                                      "<extra></extra>",
+                     "customdata": typed_array(np.arange(head_dim, dtype=np.int16))})
+    return _figure(data, axes, notes, height, _diverging_axis([a for _, a in rows], "value"))
+
+
+def scores_figure(scores: np.ndarray, allowed: np.ndarray, tokens: list[str], scaled: bool,
+                  max_cols: int = 4) -> dict:
+    """The mask, then each head's scores with masked cells left grey (step 4)."""
+    labels = token_labels(tokens)
+    n_heads = scores.shape[0]
+    score_name = "q·k / √d_k" if scaled else "q·k (unscaled)"
+    titles = ["mask (who may look at whom)"] + [f"head {h + 1}: {score_name}" for h in range(n_heads)]
+    axes, notes, height = grid_layout(titles, min(n_heads + 1, max_cols),
+                                      row_px=_panel_px(len(tokens)), square=True,
+                                      x_labels_px=_x_labels_px(tokens))
+    for n in range(len(titles)):
+        _set_token_axes(axes, n, len(tokens), x_tokens=True)
+    masked = ~allowed
+    data = [{"type": "heatmap", "z": typed_array(allowed.astype(np.uint8)), "x": labels, "y": labels,
+             "colorscale": [[0.0, MASKED_GREY], [1.0, "#1b9e77"]], "zmin": 0, "zmax": 1,
+             "showscale": False, "xgap": 1, "ygap": 1,
+             "hovertemplate": "query %{y}<br>key %{x}<br>allowed: %{z} (1 = may look, 0 = masked)"
+                              "<extra></extra>"}]
+    for h in range(n_heads):
+        x_name, y_name = _axis_names(h + 1)
+        if masked.any():
+            data.append(_mask_underlay(masked, labels, h + 1, f"head {h + 1}"))
+        data.append({"type": "heatmap", "z": typed_array(_with_gaps(scores[h], allowed)),
+                     "x": labels, "y": labels, "xaxis": x_name, "yaxis": y_name,
+                     "coloraxis": "coloraxis", "hoverongaps": False,
+                     "hovertemplate": f"<b>head {h + 1}</b><br>query %{{y}}<br>key %{{x}}<br>"
+                                      "score %{z:.3f}<extra></extra>"})
+    return _figure(data, axes, notes, height, _diverging_axis([scores], "score"))
+
+
+def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.ndarray,
+                     allowed: np.ndarray, tokens: list[str], max_cols: int = 4) -> dict:
+    """Per-head attention weights plus their head average, on a fixed 0..1 scale (step 5).
+
+    Hover names the query and key tokens with their positions, the head, the weight to
+    3 decimals and the raw score; masked cells are grey and their hover says so.
+    """
+    labels = token_labels(tokens)
+    n_heads = weights.shape[0]
+    titles = [f"head {h + 1}" for h in range(n_heads)] + ["average of all heads"]
+    axes, notes, height = grid_layout(titles, min(n_heads + 1, max_cols),
+                                      row_px=_panel_px(len(tokens)), square=True,
+                                      x_labels_px=_x_labels_px(tokens))
+    masked = ~allowed
+    data = []
+    for n in range(n_heads + 1):
+        _set_token_axes(axes, n, len(tokens), x_tokens=True)
+        x_name, y_name = _axis_names(n)
+        is_mean = n == n_heads
+        if masked.any():
+            data.append(_mask_underlay(masked, labels, n, titles[n]))
+        trace = {"type": "heatmap", "x": labels, "y": labels, "xaxis": x_name, "yaxis": y_name,
+                 "coloraxis": "coloraxis", "hoverongaps": False,
+                 "z": typed_array(_with_gaps(mean_weights if is_mean else weights[n], allowed))}
+        if is_mean:
+            trace["hovertemplate"] = ("<b>average of all heads</b><br>query %{y}<br>key %{x}<br>"
+                                      "mean weight %{z:.3f}<extra></extra>")
+        else:
+            trace["customdata"] = typed_array(scores[n])
+            trace["hovertemplate"] = (f"<b>head {n + 1}</b><br>query %{{y}}<br>key %{{x}}<br>"
+                                      "weight %{z:.3f}<br>raw score %{customdata:.3f}<extra></extra>")
+        data.append(trace)
+    return _figure(data, axes, notes, height, _sequential_axis("weight"))

@@ -1,0 +1,54 @@
+"""Component ids, defined once: layout, callbacks, clientside JS and tests all use these.
+
+The clientside code in ``assets/atlas.js`` reads the same ids from the DOM; a test checks
+the two agree.
+"""
+
+# controls
+MODE = "mode"
+TEXT = "text"
+SEQ_LEN = "seq-len"
+D_MODEL = "d-model"
+N_HEADS = "n-heads"
+SEED = "seed"
+MASK = "mask"
+N_PAD = "n-pad"
+POSITIONAL = "positional"
+SCALE = "scale"
+CONTROL_ERROR = "control-error"
+TEXT_GROUP = "text-group"
+SEQ_LEN_GROUP = "seq-len-group"
+
+# stores
+CONFIG_STORE = "config-store"  # the last valid settings, as plain JSON
+MAIN_STORE = "main-store"  # attention step figures + shapes (the main update)
+DETAIL_STORE = "detail-store"  # every other step's figures
+TEXT_STORE = "text-store"  # static explanations of the six steps
+
+# step navigator
+STEP = "step"
+PREV = "prev"
+NEXT = "next"
+PLAY = "play"
+SPEED = "speed"
+LOOP = "loop"
+TICKER = "ticker"
+
+# step view
+STEP_TITLE = "step-title"
+STEP_PLAIN = "step-plain"
+STEP_MATH = "step-math"
+STEP_SHAPES = "step-shapes"
+GRAPH_MAIN = "graph-main"
+GRAPH_EXTRA = "graph-extra"
+STEP_STATUS = "step-status"
+
+# matrix inspector
+INSPECT_ARRAY = "inspect-array"
+INSPECT_HEAD = "inspect-head"
+INSPECT_GRAPH = "inspect-graph"
+INSPECT_TABLE = "inspect-table"
+INSPECT_DOWNLOAD = "inspect-download"
+INSPECT_CSV = "inspect-csv"
+INSPECT_NOTE = "inspect-note"
+CHOICES_STORE = "choices-store"  # d_model values the UI offers (filtered in the browser)

@@ -1,0 +1,157 @@
+"""The page, as named pieces: controls, step navigator, explanation, figures, inspector.
+
+Pieces are built by small functions and placed with ``dbc.Row``/``dbc.Col`` in
+:func:`build_layout`. The default settings' figures are computed once, at start-up, and
+placed in the stores, so the first heatmap appears with the page, with no callback.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from dashapp import ids
+from dashapp.lessons import step_texts
+from dashapp.settings import DEFAULTS, config_from_controls, settings_of
+from dashapp.views import detail_view, inspector_options, main_view
+from engine import LIMITS, MASKS, STEPS, run_trace
+
+D_MODEL_CHOICES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+HEAD_CHOICES = (1, 2, 3, 4, 6, 8, 12, 16)
+MODES = (("words", "Words"), ("numbers", "Numbers"), ("random", "Random vectors"))
+STEP_MARKS = {"input": "Input", "projections": "Q K V", "split": "Heads", "mask": "Mask",
+              "attention": "Softmax", "output": "Output"}
+SPEEDS = (("2000", "slow"), ("1200", "normal"), ("600", "fast"))
+
+
+def d_model_options(n_heads: int) -> list[dict]:
+    """Only d_model values the heads divide evenly (assets/atlas.js applies the same rule
+    to the same list, which it reads from the choices store)."""
+    return [{"label": str(c), "value": str(c)} for c in D_MODEL_CHOICES if c % n_heads == 0]
+
+
+def _field(label: str, control, group_id: str | None = None, help_text: str | None = None):
+    children = [dbc.Label(label, class_name="mb-1 small fw-semibold"), control]
+    if help_text:
+        children.append(dbc.FormText(help_text))
+    return html.Div(children, id=group_id, className="mb-2") if group_id else \
+        html.Div(children, className="mb-2")
+
+
+def controls_card() -> dbc.Card:
+    d = DEFAULTS
+    return dbc.Card(dbc.CardBody([
+        html.H2("Settings", className="h6 text-uppercase text-muted"),
+        _field("Input", dbc.RadioItems(id=ids.MODE, value=d["mode"], inline=True,
+                                       options=[{"label": l, "value": v} for v, l in MODES])),
+        _field("Text", dbc.Textarea(id=ids.TEXT, value=d["text"], rows=2, debounce=True,
+                                    maxlength=LIMITS.max_text_chars, spellcheck=False),
+               ids.TEXT_GROUP, "Words and punctuation, or numbers like 1, 2.5 -3"),
+        _field("Number of tokens", dbc.Input(id=ids.SEQ_LEN, type="number", value=d["seq_len"],
+                                             min=1, max=LIMITS.max_tokens, step=1, debounce=True),
+               ids.SEQ_LEN_GROUP),
+        dbc.Row([
+            dbc.Col(_field("Heads", dbc.Select(id=ids.N_HEADS, value=str(d["n_heads"]), options=[
+                {"label": str(h), "value": str(h)} for h in HEAD_CHOICES]))),
+            dbc.Col(_field("d_model", dbc.Select(id=ids.D_MODEL, value=str(d["d_model"]),
+                                                 options=d_model_options(d["n_heads"])))),
+        ], class_name="g-2"),
+        _field("Seed", dbc.Input(id=ids.SEED, type="number", value=d["seed"], min=0,
+                                 max=LIMITS.max_seed, step=1, debounce=True)),
+        dbc.Row([
+            dbc.Col(_field("Mask", dbc.Select(id=ids.MASK, value=d["mask"], options=[
+                {"label": m, "value": m} for m in MASKS])), width=7),
+            dbc.Col(_field("PAD keys", dbc.Input(id=ids.N_PAD, type="number", value=d["n_pad"],
+                                                 min=0, max=LIMITS.max_tokens - 1, step=1,
+                                                 debounce=True)), width=5),
+        ], class_name="g-2"),
+        dbc.Switch(id=ids.POSITIONAL, value=d["positional"], label="Positional encoding"),
+        dbc.Switch(id=ids.SCALE, value=d["scale"], label="Scale scores by √d_k"),
+        dbc.Alert(id=ids.CONTROL_ERROR, color="danger", is_open=False, class_name="mt-2 small mb-0"),
+    ]), class_name="shadow-sm")
+
+
+def navigator_card() -> dbc.Card:
+    marks = {s.number: {"label": f"{s.number} {STEP_MARKS[s.id]}"} for s in STEPS}
+    return dbc.Card(dbc.CardBody([
+        dbc.Row([
+            dbc.Col(dbc.ButtonGroup([
+                dbc.Button("◀ Prev", id=ids.PREV, color="secondary", outline=True, size="sm"),
+                dbc.Button("▶ Play", id=ids.PLAY, color="primary", size="sm"),
+                dbc.Button("Next ▶", id=ids.NEXT, color="secondary", outline=True, size="sm"),
+            ]), width="auto"),
+            dbc.Col(dbc.Select(id=ids.SPEED, value="1200", size="sm", options=[
+                {"label": f"speed: {l}", "value": v} for v, l in SPEEDS]), width="auto"),
+            dbc.Col(dbc.Checkbox(id=ids.LOOP, value=True, label="loop"), width="auto",
+                    class_name="pt-1"),
+        ], class_name="g-2 align-items-center mb-2"),
+        dcc.Slider(id=ids.STEP, min=1, max=len(STEPS), step=1, value=5, marks=marks,
+                   updatemode="drag", allow_direct_input=False, className="atlas-steps"),
+        dcc.Interval(id=ids.TICKER, interval=1200, disabled=True),
+    ]), class_name="shadow-sm mb-3")
+
+
+def step_card() -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.H2(id=ids.STEP_TITLE, className="h5"),
+        dbc.Row([
+            dbc.Col(dcc.Markdown(id=ids.STEP_PLAIN, mathjax=True, className="atlas-plain"), lg=6),
+            dbc.Col(dcc.Markdown(id=ids.STEP_MATH, mathjax=True, className="atlas-math"), lg=6),
+        ]),
+        html.P(id=ids.STEP_SHAPES, className="font-monospace small text-muted mb-2"),
+        html.Div(id=ids.STEP_STATUS, className="small text-muted"),
+        dcc.Graph(id=ids.GRAPH_MAIN, config={"displaylogo": False}, className="atlas-graph"),
+        dcc.Graph(id=ids.GRAPH_EXTRA, config={"displaylogo": False}, className="atlas-graph",
+                  style={"display": "none"}),
+    ]), class_name="shadow-sm mb-3")
+
+
+def inspector_card(options: list[dict]) -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.H2("Inspect any matrix", className="h6 text-uppercase text-muted"),
+        dbc.Row([
+            dbc.Col(dcc.Dropdown(id=ids.INSPECT_ARRAY, options=options, value="weights",
+                                 clearable=False), md=6),
+            dbc.Col(dbc.Select(id=ids.INSPECT_HEAD, value="0", options=[
+                {"label": f"head {h + 1}", "value": str(h)} for h in range(DEFAULTS["n_heads"])]),
+                md=3),
+            dbc.Col(dbc.Button("Download CSV", id=ids.INSPECT_CSV, color="secondary",
+                               outline=True), md=3),
+        ], class_name="g-2 mb-2"),
+        html.Div(id=ids.INSPECT_NOTE, className="small text-muted mb-1"),
+        dcc.Graph(id=ids.INSPECT_GRAPH, config={"displaylogo": False}),
+        dash_table.DataTable(id=ids.INSPECT_TABLE, page_size=16, style_table={"overflowX": "auto"},
+                             style_cell={"fontFamily": "ui-monospace, monospace",
+                                         "fontSize": "12px", "padding": "2px 6px"},
+                             style_header={"fontWeight": "600"}),
+        dcc.Download(id=ids.INSPECT_DOWNLOAD),
+    ]), class_name="shadow-sm mb-3")
+
+
+def navbar() -> dbc.Navbar:
+    return dbc.Navbar(dbc.Container([
+        html.Span([html.Span("Attention Atlas", className="fw-bold"),
+                   html.Span(" · multi-head self-attention, step by step",
+                             className="text-white-50 d-none d-md-inline")],
+                  className="navbar-brand"),
+    ], fluid=True), color="dark", dark=True, class_name="mb-3")
+
+
+def build_layout() -> html.Div:
+    """The whole page, with the default settings' figures already in the stores."""
+    trace = run_trace(config_from_controls(**DEFAULTS))
+    return html.Div([
+        navbar(),
+        dbc.Container([
+            dbc.Row([
+                dbc.Col(controls_card(), lg=3, class_name="mb-3"),
+                dbc.Col([navigator_card(), step_card(), inspector_card(inspector_options(trace))],
+                        lg=9),
+            ]),
+        ], fluid=True),
+        dcc.Store(id=ids.CONFIG_STORE, data=settings_of(trace.config)),
+        dcc.Store(id=ids.MAIN_STORE, data=main_view(trace)),
+        dcc.Store(id=ids.DETAIL_STORE, data=detail_view(trace)),
+        dcc.Store(id=ids.TEXT_STORE, data=step_texts()),
+        dcc.Store(id=ids.CHOICES_STORE, data=list(D_MODEL_CHOICES)),
+    ])

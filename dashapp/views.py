@@ -1,0 +1,126 @@
+"""What each step shows, composed from the pure figure builders (no attention math here).
+
+``main_view`` is the attention step, the picture people come for: it is what the first
+(and smallest) server response carries. ``detail_view`` holds every other step's figures,
+so that stepping and playing through the walk-through happens in the browser with no
+request. ``inspector_view`` shows any one array of the trace as a heatmap and a table.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from dashapp import figures
+from dashapp.lessons import shapes_text
+from engine import AttentionTrace
+
+ARRAY_LABELS = {
+    "embeddings": "E: token embeddings", "positional": "P: positional encoding",
+    "x": "X: input (E + P)", "q": "Q: queries", "k": "K: keys", "v": "V: values",
+    "q_heads": "Q split into heads", "k_heads": "K split into heads",
+    "v_heads": "V split into heads", "scores": "scores (before the mask)",
+    "mask": "mask (1 = may attend)", "masked_scores": "masked scores (-inf = masked)",
+    "weights": "attention weights", "mean_weights": "attention weights, head average",
+    "head_outputs": "head outputs (weights × V)", "concat": "concatenated heads",
+    "output": "output (concat × W_O)",
+}
+TOKEN_COLUMNS = {"scores", "mask", "masked_scores", "weights", "mean_weights"}
+TABLE_MAX_COLUMNS = 64
+
+
+def view_key(trace: AttentionTrace) -> str:
+    """Names the settings a view was drawn for, so the page never mixes two settings' views."""
+    return repr(trace.config)
+
+
+def main_view(trace: AttentionTrace) -> dict:
+    """Step 5's heatmaps (every head and their average) and the shapes of every step."""
+    figure = figures.attention_figure(trace.weights, trace.mean_weights, trace.scores,
+                                      trace.mask, trace.tokens)
+    return {"key": view_key(trace), "steps": {"attention": [figure]},
+            "shapes": shapes_text(trace), "n_tokens": len(trace.tokens), "n_heads": trace.n_heads}
+
+
+def detail_view(trace: AttentionTrace) -> dict:
+    """The figures of steps 1-4 and 6, and step 5's head outputs."""
+    tokens = trace.tokens
+    inputs = [("E: token embeddings", trace.embeddings)]
+    if trace.positional is not None:
+        inputs.append(("P: positions", trace.positional))
+    inputs.append(("X = E + P" if trace.positional is not None else "X = E", trace.x))
+    qkv = [("Q", trace.q_heads), ("K", trace.k_heads), ("V", trace.v_heads)]
+    return {"key": view_key(trace), "steps": {
+        "input": [figures.matrix_figure(inputs, tokens)],
+        "projections": [figures.matrix_figure([("Q", trace.q), ("K", trace.k), ("V", trace.v)],
+                                              tokens)],
+        "split": [figures.heads_figure(qkv, tokens)],
+        "mask": [figures.scores_figure(trace.scores, trace.mask, tokens, trace.scale)],
+        "attention": [figures.heads_figure([("output", trace.head_outputs)], tokens)],
+        "output": [figures.matrix_figure([("concat of heads", trace.concat),
+                                          ("output = concat × W_O", trace.output)], tokens)],
+    }}
+
+
+def inspector_options(trace: AttentionTrace) -> list[dict]:
+    return [{"label": f"{ARRAY_LABELS[name]}  {' × '.join(map(str, a.shape))}", "value": name}
+            for name, a in trace.arrays().items()]
+
+
+def array_slice(trace: AttentionTrace, name: str, head: int) -> tuple[np.ndarray, str]:
+    """The 2-D matrix to show for array ``name`` (one head's slice of a 3-D array)."""
+    array = trace.arrays().get(name)
+    if array is None:
+        raise KeyError(f"no array named {name!r} in this trace")
+    if array.ndim == 3:
+        head = min(max(head, 0), array.shape[0] - 1)
+        return array[head], f"{ARRAY_LABELS[name]} · head {head + 1}"
+    return array, ARRAY_LABELS[name]
+
+
+def inspector_view(trace: AttentionTrace, name: str, head: int) -> tuple[dict, list, list, str]:
+    """Figure, table columns, table rows and a note for one array of the trace."""
+    matrix, title = array_slice(trace, name, head)
+    is_tokens = name in TOKEN_COLUMNS
+    colours = "weights" if name in ("weights", "mean_weights", "mask") else "diverging"
+    figure = figures.matrix_figure([(title, matrix)], trace.tokens,
+                                   columns="tokens" if is_tokens else "dims", colours=colours)
+    names = [f"{t} #{j}" for j, t in enumerate(trace.tokens)] if is_tokens else None
+    shown = matrix[:, :TABLE_MAX_COLUMNS]
+    columns = [{"name": "token", "id": "token"}] + [
+        {"name": names[j] if names else f"dim {j}", "id": str(j)} for j in range(shown.shape[1])]
+    rows = [{"token": f"{t} #{i}", **{str(j): _cell(v) for j, v in enumerate(row)}}
+            for i, (t, row) in enumerate(zip(trace.tokens, shown))]
+    note = f"{title}: {matrix.shape[0]} × {matrix.shape[1]}"
+    if matrix.shape[1] > TABLE_MAX_COLUMNS:
+        note += f"; the table shows the first {TABLE_MAX_COLUMNS} columns, the CSV has all"
+    return figure, columns, rows, note
+
+
+def _cell(value) -> float | str:
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    value = float(value)
+    return round(value, 4) if np.isfinite(value) else ("-inf" if value < 0 else "inf")
+
+
+def array_csv(trace: AttentionTrace, name: str, head: int) -> tuple[str, str]:
+    """(filename, CSV text) of the shown matrix at full precision, tokens as the first column."""
+    matrix, _ = array_slice(trace, name, head)
+    header = ([f"{t} #{j}" for j, t in enumerate(trace.tokens)] if name in TOKEN_COLUMNS
+              else [f"dim {j}" for j in range(matrix.shape[1])])
+    out = io.StringIO()
+    out.write(",".join(_csv_field(h) for h in ["token"] + header) + "\n")
+    for i, (token, row) in enumerate(zip(trace.tokens, matrix)):
+        values = row.astype(int) if row.dtype == bool else row
+        out.write(",".join([_csv_field(f"{token} #{i}")] + [repr(float(v)) if values.dtype.kind == "f"
+                                                             else str(v) for v in values]) + "\n")
+    suffix = f"_head{head + 1}" if trace.arrays()[name].ndim == 3 else ""
+    return f"{name}{suffix}.csv", out.getvalue()
+
+
+def _csv_field(text: str) -> str:
+    if any(c in text for c in ',"\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
