@@ -1,0 +1,113 @@
+"""The app factory, served through Flask's test client: pages, health, offline assets and
+hand-made callback requests that must get a message or a 4xx, never a 500."""
+
+import json
+import re
+
+import pytest
+
+from dashapp import ids
+from dashapp.app import app, server
+from dashapp.settings import CONTROL_NAMES, DEFAULTS
+from tests.conftest import ROOT
+
+MAIN_OUTPUT = "..config-store.data...main-store.data...control-error.children...control-error.is_open.."
+
+
+@pytest.fixture(scope="module")
+def client():
+    return server.test_client()
+
+
+def main_request(**change):
+    values = {**DEFAULTS, **change}
+    control_ids = [ids.MODE, ids.TEXT, ids.SEQ_LEN, ids.D_MODEL, ids.N_HEADS, ids.SEED, ids.MASK,
+                   ids.N_PAD, ids.POSITIONAL, ids.SCALE]
+    return {
+        "output": MAIN_OUTPUT,
+        "outputs": [{"id": i, "property": p} for i, p in [
+            (ids.CONFIG_STORE, "data"), (ids.MAIN_STORE, "data"),
+            (ids.CONTROL_ERROR, "children"), (ids.CONTROL_ERROR, "is_open")]],
+        "inputs": [{"id": i, "property": "value", "value": values[n]}
+                   for i, n in zip(control_ids, CONTROL_NAMES)],
+        "changedPropIds": [f"{ids.N_HEADS}.value"],
+        "state": [],
+    }
+
+
+def post(client, payload):
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    return client.post("/_dash-update-component", data=body, content_type="application/json")
+
+
+def test_page_health_and_layout(client):
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").json == {"status": "ok"}
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    for name in (ids.GRAPH_MAIN, ids.STEP, ids.PLAY, ids.MAIN_STORE, ids.INSPECT_TABLE):
+        assert f'"{name}"' in layout
+
+
+def test_every_stylesheet_and_script_is_served_by_the_app(client):
+    page = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="([^"]+)"', page)
+    assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert "/vendor/bootstrap.min.css" in urls
+    css = client.get("/vendor/bootstrap.min.css").get_data(as_text=True)
+    assert "Bootstrap" in css[:300] and "@import" not in css
+    assert client.get("/vendor/../app.py").status_code == 404
+
+
+def test_a_real_callback_request_answers_with_the_view(client):
+    response = post(client, main_request(n_heads="2", d_model="32"))
+    assert response.status_code == 200
+    body = response.json["response"]
+    assert body["config-store"]["data"]["n_heads"] == 2
+    assert body["main-store"]["data"]["n_heads"] == 2
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (dict(d_model="30"), "try 28 or 32"),
+    (dict(d_model=10**30), "between 4 and 1024"),
+    (dict(d_model=[1, 2]), "whole number"),
+    (dict(text="word " * 200_000), "characters"),
+    (dict(text={"a": 1}), "string"),
+    (dict(mode="random", seq_len=10_000), "between 1 and 256"),
+    (dict(mode="numbers", text="1, NaN"), "NaN"),
+    (dict(mask="<script>"), "unknown mask"),
+    (dict(seed=-5), "seed"),
+])
+def test_hand_made_bad_values_get_a_message_in_the_page(client, change, fragment):
+    response = post(client, main_request(**change))
+    assert response.status_code == 200
+    error = response.json["response"][ids.CONTROL_ERROR]
+    assert error["is_open"] is True and fragment in error["children"]
+    assert "main-store" not in response.json["response"]  # the last good picture stays
+
+
+@pytest.mark.parametrize("payload", [
+    "not json at all",
+    "{}",
+    {"output": MAIN_OUTPUT},
+    {**main_request(), "inputs": "nope"},
+    {**main_request(), "inputs": [{"id": "mode"}]},
+    {**main_request(), "output": "no-such.prop"},
+])
+def test_malformed_requests_get_a_4xx_never_a_500(client, payload):
+    response = post(client, payload)
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:200]
+
+
+def test_oversized_request_is_refused_before_parsing(client):
+    response = post(client, main_request(text="w" * (3 * 1024 * 1024)))
+    assert response.status_code == 413
+
+
+def test_clientside_ids_match_the_python_ids():
+    js = (ROOT / "assets" / "atlas.js").read_text()
+    for name in re.findall(r'source === "([a-z-]+)"', js):
+        assert name in {ids.PREV, ids.NEXT, ids.PLAY, ids.TICKER}
+    assert set(re.findall(r'source === "([a-z-]+)"', js)) == {ids.PREV, ids.NEXT, ids.PLAY, ids.TICKER}
+    assert app.layout is not None
