@@ -11,6 +11,7 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State, dcc, no_update
 
 from dashapp import ids
+from dashapp.layout import number_table
 from dashapp.settings import (
     config_from_controls,
     config_from_settings,
@@ -43,16 +44,16 @@ def detail_update(settings):
 
 
 def inspector_update(settings, name, head):
-    """(figure, columns, rows, note, head options) for the matrix inspector."""
+    """(figure, table, note, head options) for the matrix inspector."""
     try:
         trace = run_trace(config_from_settings(settings))
         if name not in ARRAY_LABELS:
             raise ConfigError(f"unknown array {str(name)[:40]!r}")
-        figure, columns, rows, note = inspector_view(trace, name, whole_number("head", head))
+        figure, header, rows, note = inspector_view(trace, name, whole_number("head", head))
     except ConfigError as error:
-        return no_update, no_update, no_update, str(error), no_update
+        return no_update, no_update, str(error), no_update
     heads = [{"label": f"head {h + 1}", "value": str(h)} for h in range(trace.n_heads)]
-    return figure, columns, rows, note, heads
+    return figure, number_table(header, rows), note, heads
 
 
 def csv_download(settings, name, head):
@@ -76,8 +77,8 @@ def register_callbacks(app) -> None:
     app.callback(Output(ids.DETAIL_STORE, "data"), Input(ids.CONFIG_STORE, "data"),
                  prevent_initial_call=True)(detail_update)
     app.callback(
-        Output(ids.INSPECT_GRAPH, "figure"), Output(ids.INSPECT_TABLE, "columns"),
-        Output(ids.INSPECT_TABLE, "data"), Output(ids.INSPECT_NOTE, "children"),
+        Output(ids.INSPECT_GRAPH, "figure"), Output(ids.INSPECT_TABLE, "children"),
+        Output(ids.INSPECT_NOTE, "children"),
         Output(ids.INSPECT_HEAD, "options"),
         Input(ids.CONFIG_STORE, "data"), Input(ids.INSPECT_ARRAY, "value"),
         Input(ids.INSPECT_HEAD, "value"),

@@ -8,7 +8,7 @@ placed in the stores, so the first heatmap appears with the page, with no callba
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashapp import ids
 from dashapp.lessons import step_texts
@@ -120,12 +120,17 @@ def inspector_card(options: list[dict]) -> dbc.Card:
         ], class_name="g-2 mb-2"),
         html.Div(id=ids.INSPECT_NOTE, className="small text-muted mb-1"),
         dcc.Graph(id=ids.INSPECT_GRAPH, config={"displaylogo": False}),
-        dash_table.DataTable(id=ids.INSPECT_TABLE, page_size=16, style_table={"overflowX": "auto"},
-                             style_cell={"fontFamily": "ui-monospace, monospace",
-                                         "fontSize": "12px", "padding": "2px 6px"},
-                             style_header={"fontWeight": "600"}),
+        html.Div(id=ids.INSPECT_TABLE, className="atlas-table"),
         dcc.Download(id=ids.INSPECT_DOWNLOAD),
     ]), class_name="shadow-sm mb-3")
+
+
+def number_table(header: list[str], rows: list[list[str]]) -> dbc.Table:
+    """A compact table of numbers: tokens down the side, columns along the top."""
+    return dbc.Table([
+        html.Thead(html.Tr([html.Th(h) for h in header])),
+        html.Tbody([html.Tr([html.Th(row[0])] + [html.Td(v) for v in row[1:]]) for row in rows]),
+    ], size="sm", bordered=True, hover=True, class_name="font-monospace small mb-0")
 
 
 def navbar() -> dbc.Navbar:

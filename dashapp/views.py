@@ -28,6 +28,7 @@ ARRAY_LABELS = {
 }
 TOKEN_COLUMNS = {"scores", "mask", "masked_scores", "weights", "mean_weights"}
 TABLE_MAX_COLUMNS = 64
+TABLE_MAX_ROWS = 64
 
 
 def view_key(trace: AttentionTrace) -> str:
@@ -80,29 +81,29 @@ def array_slice(trace: AttentionTrace, name: str, head: int) -> tuple[np.ndarray
 
 
 def inspector_view(trace: AttentionTrace, name: str, head: int) -> tuple[dict, list, list, str]:
-    """Figure, table columns, table rows and a note for one array of the trace."""
+    """Figure, table header, table rows ([token, values...]) and a note for one array."""
     matrix, title = array_slice(trace, name, head)
     is_tokens = name in TOKEN_COLUMNS
     colours = "weights" if name in ("weights", "mean_weights", "mask") else "diverging"
     figure = figures.matrix_figure([(title, matrix)], trace.tokens,
                                    columns="tokens" if is_tokens else "dims", colours=colours)
-    names = [f"{t} #{j}" for j, t in enumerate(trace.tokens)] if is_tokens else None
-    shown = matrix[:, :TABLE_MAX_COLUMNS]
-    columns = [{"name": "token", "id": "token"}] + [
-        {"name": names[j] if names else f"dim {j}", "id": str(j)} for j in range(shown.shape[1])]
-    rows = [{"token": f"{t} #{i}", **{str(j): _cell(v) for j, v in enumerate(row)}}
-            for i, (t, row) in enumerate(zip(trace.tokens, shown))]
+    shown = matrix[:TABLE_MAX_ROWS, :TABLE_MAX_COLUMNS]
+    header = ["token"] + [f"{t} #{j}" if is_tokens else f"dim {j}"
+                          for j, t in enumerate(trace.tokens if is_tokens else range(shown.shape[1]))
+                          ][:shown.shape[1]]
+    rows = [[f"{t} #{i}"] + [_cell(v) for v in row] for i, (t, row) in enumerate(zip(trace.tokens, shown))]
     note = f"{title}: {matrix.shape[0]} × {matrix.shape[1]}"
-    if matrix.shape[1] > TABLE_MAX_COLUMNS:
-        note += f"; the table shows the first {TABLE_MAX_COLUMNS} columns, the CSV has all"
-    return figure, columns, rows, note
+    if matrix.shape[0] > TABLE_MAX_ROWS or matrix.shape[1] > TABLE_MAX_COLUMNS:
+        note += (f"; the table shows the first {shown.shape[0]} rows and {shown.shape[1]} columns, "
+                 "the CSV has all")
+    return figure, header, rows, note
 
 
-def _cell(value) -> float | str:
+def _cell(value) -> str:
     if isinstance(value, (bool, np.bool_)):
-        return int(value)
+        return str(int(value))
     value = float(value)
-    return round(value, 4) if np.isfinite(value) else ("-inf" if value < 0 else "inf")
+    return f"{value:.4f}" if np.isfinite(value) else ("-inf" if value < 0 else "inf")
 
 
 def array_csv(trace: AttentionTrace, name: str, head: int) -> tuple[str, str]:

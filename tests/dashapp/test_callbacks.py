@@ -41,17 +41,20 @@ def test_detail_update_has_every_other_step_and_ignores_forged_settings():
 
 def test_inspector_shows_the_chosen_head_and_offers_every_head():
     settings, *_ = main_update(*controls())
-    figure, columns, rows, note, heads = inspector_update(settings, "weights", "2")
+    figure, table, note, heads = inspector_update(settings, "weights", "2")
     trace = run_trace(AttentionConfig(text=DEFAULTS["text"], input_mode="words", mask="causal"))
     assert len(heads) == 4 and "head 3" in note
-    assert [c["name"] for c in columns][:2] == ["token", "the #0"]
-    assert rows[1]["0"] == round(float(trace.weights[2, 1, 0]), 4)
+    header = [th.children for th in table.children[0].children.children]
+    assert header[:2] == ["token", "the #0"]
+    second_row = table.children[1].children[1].children
+    assert second_row[0].children == "cat #1"
+    assert second_row[1].children == f"{trace.weights[2, 1, 0]:.4f}"
 
 
 def test_inspector_refuses_unknown_arrays_and_bad_heads_with_a_message():
     settings, *_ = main_update(*controls())
-    assert "unknown array" in inspector_update(settings, "__class__", "0")[3]
-    assert "whole number" in inspector_update(settings, "weights", "x")[3]
+    assert "unknown array" in inspector_update(settings, "__class__", "0")[2]
+    assert "whole number" in inspector_update(settings, "weights", "x")[2]
 
 
 def test_csv_download_has_the_full_precision_numbers():
