@@ -45,6 +45,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return [step, paused, paused ? PLAY : PAUSE];
     },
 
+    /* A click on the model view's thumbnail grid: which layer, and which head (or average). */
+    pickMap: function (click, figure) {
+      const point = click && click.points && click.points[0];
+      const meta = figure && figure.layout && figure.layout.meta;
+      if (!point || !meta) return window.dash_clientside.no_update;
+      const row = Math.floor(point.y / meta.step), col = Math.floor(point.x / meta.step);
+      if (row * meta.cols + col >= meta.count) return window.dash_clientside.no_update;
+      return {layer: row, head: col === meta.cols - 1 ? null : col};
+    },
+
     speed: function (value) {
       const ms = parseInt(value, 10);
       return ms > 0 ? ms : 1200;

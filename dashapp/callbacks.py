@@ -9,9 +9,11 @@ tests can call them without a browser or a server.
 from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State, dcc, no_update
+from dash.exceptions import PreventUpdate
 
 from dashapp import ids
 from dashapp.layout import number_table
+from dashapp.pretrained import PretrainedUnavailable, focus_view, grid_view, run_pretrained
 from dashapp.settings import (
     config_from_controls,
     config_from_settings,
@@ -67,6 +69,29 @@ def csv_download(settings, name, head):
     return dcc.send_string(text, filename)
 
 
+def pretrained_update(active_tab, model, text):
+    """(grid, summary, settings, error text, error shown) for the pretrained-model view."""
+    if active_tab != ids.TAB_PRETRAINED:
+        raise PreventUpdate  # models load only when someone opens the tab
+    try:
+        view = grid_view(run_pretrained(model, text))
+    except PretrainedUnavailable as error:
+        return no_update, no_update, no_update, str(error), True
+    return view["grid"], view["summary"], {"model": model, "text": text}, "", False
+
+
+def pretrained_focus(settings, selection):
+    if not isinstance(settings, dict) or not isinstance(selection, dict):
+        raise PreventUpdate
+    try:
+        trace = run_pretrained(settings.get("model"), settings.get("text"))
+        head = selection.get("head")
+        return focus_view(trace, whole_number("layer", selection.get("layer")),
+                          None if head is None else whole_number("head", head))
+    except (PretrainedUnavailable, ConfigError):
+        return no_update
+
+
 def register_callbacks(app) -> None:
     app.callback(
         Output(ids.CONFIG_STORE, "data"), Output(ids.MAIN_STORE, "data"),
@@ -88,6 +113,15 @@ def register_callbacks(app) -> None:
         State(ids.CONFIG_STORE, "data"), State(ids.INSPECT_ARRAY, "value"),
         State(ids.INSPECT_HEAD, "value"), prevent_initial_call=True,
     )(lambda _clicks, settings, name, head: csv_download(settings, name, head))
+    app.callback(
+        Output(ids.PT_GRID, "figure"), Output(ids.PT_SUMMARY, "children"),
+        Output(ids.PT_STORE, "data"), Output(ids.PT_ERROR, "children"),
+        Output(ids.PT_ERROR, "is_open"),
+        Input(ids.TABS, "active_tab"), Input(ids.PT_MODEL, "value"), Input(ids.PT_TEXT, "value"),
+        prevent_initial_call=True,
+    )(pretrained_update)
+    app.callback(Output(ids.PT_FOCUS, "figure"), Input(ids.PT_STORE, "data"),
+                 Input(ids.PT_SELECTION, "data"), prevent_initial_call=True)(pretrained_focus)
     _register_clientside(app)
 
 
@@ -114,6 +148,9 @@ def _register_clientside(app) -> None:
         State(ids.STEP, "value"), State(ids.LOOP, "value"), State(ids.TICKER, "disabled"),
         prevent_initial_call=True,
     )
+    app.clientside_callback(_clientside("pickMap"), Output(ids.PT_SELECTION, "data"),
+                            Input(ids.PT_GRID, "clickData"), State(ids.PT_GRID, "figure"),
+                            prevent_initial_call=True)
     app.clientside_callback(_clientside("speed"), Output(ids.TICKER, "interval"),
                             Input(ids.SPEED, "value"))
     app.clientside_callback(

@@ -160,15 +160,18 @@ def matrix_figure(panels: list[tuple[str, np.ndarray]], tokens: list[str], *,
                                       row_px=_panel_px(len(tokens)), square=columns == "tokens",
                                       x_labels_px=_x_labels_px(tokens) if columns == "tokens" else 30)
     data = []
-    x_label = "key %{x}" if columns == "tokens" else "dim %{x}"
+    row_label, x_label, value_label = "token", "dim %{x}", "value"
+    if columns == "tokens":
+        row_label, x_label = "query", "key %{x}"
+        value_label = "weight" if colours == "weights" else "value"
     for n, (title, matrix) in enumerate(panels):
         x_name, y_name = _axis_names(n)
         _set_token_axes(axes, n, len(tokens), x_tokens=columns == "tokens")
         z = np.where(np.isfinite(matrix), matrix, np.nan) if matrix.dtype.kind == "f" else matrix
         trace = {"type": "heatmap", "z": typed_array(z), "y": labels, "xaxis": x_name,
                  "yaxis": y_name, "coloraxis": "coloraxis", "hoverongaps": False,
-                 "hovertemplate": f"<b>{title}</b><br>token %{{y}}<br>{x_label}<br>"
-                                  "value %{z:.3f}<extra></extra>"}
+                 "hovertemplate": f"<b>{title}</b><br>{row_label} %{{y}}<br>{x_label}<br>"
+                                  f"{value_label} %{{z:.3f}}<extra></extra>"}
         if columns == "tokens":
             trace["x"] = labels
         data.append(trace)
@@ -263,3 +266,57 @@ def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.n
                                       "weight %{z:.3f}<br>raw score %{customdata:.3f}<extra></extra>")
         data.append(trace)
     return _figure(data, axes, notes, height, _sequential_axis("weight"))
+
+
+VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
+           "#6ece58", "#b5de2b", "#fde725"]
+TILE_SEPARATOR = 255  # uint8 code for the white lines between thumbnails
+# Viridis over the codes 0..254 (a weight w is stored as round(254 w)), white for 255.
+TILE_SCALE = [[i / 9 * 254 / 255, c] for i, c in enumerate(VIRIDIS)] + [[254.5 / 255, "#fde725"],
+                                                                        [1.0, "#ffffff"]]
+
+
+def pool_maps(maps: np.ndarray, size: int) -> np.ndarray:
+    """(N, T, T) -> (N, s, s) with s = min(T, size): block means over near-equal groups.
+
+    Thumbnails only: each block is the average weight of the query/key groups it covers.
+    """
+    n_tokens = maps.shape[-1]
+    if n_tokens <= size:
+        return maps
+    edges = np.linspace(0, n_tokens, size + 1).round().astype(int)
+    sums = np.add.reduceat(np.add.reduceat(maps, edges[:-1], axis=-2), edges[:-1], axis=-1)
+    counts = np.diff(edges)
+    return sums / np.outer(counts, counts)
+
+
+def tiles_figure(maps: np.ndarray, n_cols: int, row_labels: list[str], col_labels: list[str],
+                 size: int = 32) -> dict:
+    """Many (T, T) attention maps as one image of uint8 thumbnails on a fixed 0..1 scale.
+
+    One heatmap trace instead of hundreds of subplots keeps a 30 x 9 model view light;
+    ``layout.meta`` tells the browser how to turn a click into a (row, column) of the grid.
+    """
+    pooled = pool_maps(maps, size)
+    n_maps, side = pooled.shape[0], pooled.shape[-1]
+    n_rows, step = math.ceil(n_maps / n_cols), side + 1
+    image = np.full((n_rows * step - 1, n_cols * step - 1), TILE_SEPARATOR, dtype=np.uint8)
+    codes = np.rint(np.clip(pooled, 0.0, 1.0) * 254).astype(np.uint8)
+    for n in range(n_maps):
+        row, col = divmod(n, n_cols)
+        image[row * step:row * step + side, col * step:col * step + side] = codes[n]
+    centres = [i * step + (side - 1) / 2 for i in range(max(n_rows, n_cols))]
+    tile_px = int(min(90, max(36, 700 / n_cols)))
+    return {
+        "data": [{"type": "heatmap", "z": typed_array(image), "colorscale": TILE_SCALE,
+                  "zmin": 0, "zmax": 255, "showscale": False, "hoverinfo": "none"}],
+        "layout": {
+            "height": n_rows * tile_px + 60, "margin": {"l": 50, "r": 10, "t": 30, "b": 10},
+            "xaxis": {"tickvals": centres[:n_cols], "ticktext": col_labels, "side": "top",
+                      "showgrid": False, "zeroline": False, "constrain": "domain"},
+            "yaxis": {"tickvals": centres[:n_rows], "ticktext": row_labels, "autorange": "reversed",
+                      "showgrid": False, "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
+            "meta": {"step": step, "cols": n_cols, "count": n_maps},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "dragmode": False,
+        },
+    }

@@ -52,3 +52,16 @@ INSPECT_DOWNLOAD = "inspect-download"
 INSPECT_CSV = "inspect-csv"
 INSPECT_NOTE = "inspect-note"
 CHOICES_STORE = "choices-store"  # d_model values the UI offers (filtered in the browser)
+
+# tabs and the pretrained-model mode
+TABS = "tabs"
+TAB_WALKTHROUGH = "walkthrough"
+TAB_PRETRAINED = "pretrained"
+PT_MODEL = "pt-model"
+PT_TEXT = "pt-text"
+PT_ERROR = "pt-error"
+PT_SUMMARY = "pt-summary"
+PT_GRID = "pt-grid"
+PT_FOCUS = "pt-focus"
+PT_STORE = "pt-store"  # the (model, text) the grid shows
+PT_SELECTION = "pt-selection"  # {"layer": l, "head": h or null for the layer average}

@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.lessons import step_texts
+from dashapp.pretrained import DEFAULT_TEXT, MAX_TEXT_CHARS, install_hint, model_choices
 from dashapp.settings import DEFAULTS, config_from_controls, settings_of
 from dashapp.views import detail_view, inspector_options, main_view
 from engine import LIMITS, MASKS, STEPS, run_trace
@@ -142,18 +143,47 @@ def navbar() -> dbc.Navbar:
     ], fluid=True), color="dark", dark=True, class_name="mb-3")
 
 
+def pretrained_card() -> dbc.Card:
+    choices = model_choices()
+    return dbc.Card(dbc.CardBody([
+        html.H2("Real attention from small pretrained models", className="h5"),
+        html.P("Trained weights, computed by our NumPy engine: look for heads that attend to "
+               "the previous token, heads that park on [CLS] or [SEP], and the causal "
+               "triangle of a decoder.", className="text-muted small"),
+        dbc.Row([
+            dbc.Col(_field("Model", dbc.Select(id=ids.PT_MODEL, options=choices,
+                                               value=choices[0]["value"] if choices else None)),
+                    md=4),
+            dbc.Col(_field("Text", dbc.Textarea(id=ids.PT_TEXT, value=DEFAULT_TEXT, rows=2,
+                                                debounce=True, maxlength=MAX_TEXT_CHARS,
+                                                spellcheck=False)), md=8),
+        ], class_name="g-2"),
+        dbc.Alert(id=ids.PT_ERROR, color="warning", is_open=not choices,
+                  children=None if choices else install_hint(), class_name="small"),
+        dcc.Loading(html.Div([
+            html.P(id=ids.PT_SUMMARY, className="small text-muted mb-1"),
+            dcc.Graph(id=ids.PT_GRID, config={"displayModeBar": False}),
+        ]), delay_show=300),
+        dcc.Graph(id=ids.PT_FOCUS, config={"displaylogo": False}),
+        dcc.Store(id=ids.PT_STORE),
+        dcc.Store(id=ids.PT_SELECTION, data={"layer": 0, "head": 0}),
+    ]), class_name="shadow-sm mb-3")
+
+
 def build_layout() -> html.Div:
     """The whole page, with the default settings' figures already in the stores."""
     trace = run_trace(config_from_controls(**DEFAULTS))
     return html.Div([
         navbar(),
-        dbc.Container([
-            dbc.Row([
+        dbc.Container(dbc.Tabs(id=ids.TABS, active_tab=ids.TAB_WALKTHROUGH, class_name="mb-3",
+                               children=[
+            dbc.Tab(label="Step by step", tab_id=ids.TAB_WALKTHROUGH, children=dbc.Row([
                 dbc.Col(controls_card(), lg=3, class_name="mb-3"),
                 dbc.Col([navigator_card(), step_card(), inspector_card(inspector_options(trace))],
                         lg=9),
-            ]),
-        ], fluid=True),
+            ])),
+            dbc.Tab(label="Pretrained models", tab_id=ids.TAB_PRETRAINED, children=pretrained_card()),
+        ]), fluid=True),
         dcc.Store(id=ids.CONFIG_STORE, data=settings_of(trace.config)),
         dcc.Store(id=ids.MAIN_STORE, data=main_view(trace)),
         dcc.Store(id=ids.DETAIL_STORE, data=detail_view(trace)),
