@@ -43,18 +43,19 @@ def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
 
 
 def erfc_positive(z: np.ndarray) -> np.ndarray:
-    """erfc(z) for z >= 0, to a relative 1.2e-7: exp(-z^2 + P(t)) * t with t = 1 / (1 + z/2).
+    """erfc(z) for z >= 0, to a relative 1.2e-7: t * exp(-z^2 + P(t)) with t = 1 / (1 + z/2).
 
-    Written in place, float32: this runs on every (T, 4C) feed-forward activation, so
-    temporaries cost more than the arithmetic.
+    Written in place, float32: this runs on every (T, F) feed-forward activation, so each
+    pass over the array costs more than its arithmetic.
     """
     t = z * DTYPE(0.5)
     t += DTYPE(1.0)
     np.reciprocal(t, out=t)
-    poly = np.full_like(t, _ERFC_COEFFS[-1])
-    for coeff in _ERFC_COEFFS[-2::-1]:  # Horner's rule
-        poly *= t
+    poly = t * DTYPE(_ERFC_COEFFS[-1])
+    for coeff in _ERFC_COEFFS[-2:0:-1]:  # Horner's rule
         poly += DTYPE(coeff)
+        poly *= t
+    poly += DTYPE(_ERFC_COEFFS[0])
     poly -= z * z
     np.exp(poly, out=poly)
     poly *= t
@@ -62,16 +63,19 @@ def erfc_positive(z: np.ndarray) -> np.ndarray:
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
-    """The exact GELU, x * Phi(x) = x/2 * erfc(-x / sqrt 2) (BERT's "gelu", not the tanh fit).
+    """The exact GELU, x * Phi(x) (BERT's "gelu", not the tanh fit), written without branches.
 
-    erfc(-z) = 2 - erfc(z) for z > 0, so one erfc of |x| / sqrt 2 serves both signs, and the
-    negative side keeps full relative precision far into the tail.
+    With u = |x|: x * Phi(x) = relu(x) - u * Phi(-u), and Phi(-u) = erfc(u / sqrt 2) / 2. One erfc
+    serves both signs, the negative tail keeps full relative precision, and no masked
+    (branchy, slow) array operation is needed.
     """
-    half_erfc = erfc_positive(np.abs(x) * DTYPE(1 / math.sqrt(2)))  # erfc(|x| / sqrt 2)
-    half_erfc *= DTYPE(0.5)
-    np.subtract(DTYPE(1.0), half_erfc, out=half_erfc, where=x > 0)  # Phi(x)
-    half_erfc *= x
-    return half_erfc
+    u = np.abs(x)  # (T, F)
+    tail = erfc_positive(u * DTYPE(1 / math.sqrt(2)))  # 2 * Phi(-u)
+    tail *= u
+    out = x + u  # 2 * relu(x)
+    out -= tail
+    out *= DTYPE(0.5)
+    return out
 
 
 def silu(x: np.ndarray) -> np.ndarray:

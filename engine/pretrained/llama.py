@@ -144,6 +144,7 @@ def load_gguf(path: str) -> tuple[TextTokenizer, LlamaDecoder]:
     config = LlamaConfig.from_reader(reader)
     tokenizer = tokenizer_from_gguf(*(reader.fields[f"tokenizer.ggml.{name}"].contents()
                                       for name in ("tokens", "merges", "token_type")))
+    reader.fields.clear()  # ~50 MB of parsed metadata: free it before the weights arrive
     tensors = {t.name: t for t in reader.tensors}
     embedding = tensors["token_embd.weight"]
     layers = [_layer(tensors, i, config) for i in range(config.n_layers)]
@@ -156,7 +157,10 @@ def _dequantize(tensors, name: str) -> np.ndarray:
     if name not in tensors:
         raise PretrainedError(f"The GGUF file has no tensor {name!r}.")
     tensor = tensors[name]
-    return gguf.dequantize(tensor.data, tensor.tensor_type).astype(DTYPE, copy=False)
+    array = gguf.dequantize(tensor.data, tensor.tensor_type).astype(DTYPE, copy=False)
+    if np.may_share_memory(array, tensor.data):  # float32 tensors come back as views of the file:
+        array = array.copy()  # copy, or they would keep the whole memory map alive
+    return array
 
 
 def unpermute_rotary(w: np.ndarray, n_heads: int) -> np.ndarray:
