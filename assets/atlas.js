@@ -45,6 +45,18 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return [step, paused, paused ? PLAY : PAUSE];
     },
 
+    /* A click on an attention map: which head (from the trace's meta; null = the average)
+       and which query and key (from the "token #i" labels). */
+    pickCell: function (click, figure) {
+      const point = click && click.points && click.points[0];
+      const trace = point && figure && figure.data[point.curveNumber];
+      const meta = trace && trace.meta;
+      const index = function (label) { return parseInt(String(label).split("#").pop(), 10); };
+      if (!point || typeof point.x !== "string") return window.dash_clientside.no_update;
+      return {head: meta && "head" in meta ? meta.head : null, query: index(point.y), key: index(point.x),
+              valid: !!(meta && "head" in meta)};
+    },
+
     /* A click on the model view's thumbnail grid: which layer, and which head (or average). */
     pickMap: function (click, figure) {
       const point = click && click.points && click.points[0];

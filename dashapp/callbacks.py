@@ -8,12 +8,23 @@ tests can call them without a browser or a server.
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, dcc, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashapp import ids
 from dashapp.layout import number_table
-from dashapp.pretrained import PretrainedUnavailable, focus_view, grid_view, run_pretrained
+from dashapp.pretrained import (
+    PretrainedUnavailable,
+    focus_view,
+    grid_view,
+    metric_grid_view,
+    pretrained_explanation,
+    rollout_view,
+    run_pretrained,
+)
+from dashapp.toolkit import mask_lab_view, metrics_rows, metrics_table
+from dashapp.weight_panel import average_panel, explanation_panel
+from engine.explain import explain_weight
 from dashapp.settings import (
     config_from_controls,
     config_from_settings,
@@ -92,6 +103,82 @@ def pretrained_focus(settings, selection):
         return no_update
 
 
+def _cell_indices(selection, n_tokens: int) -> tuple[int, int]:
+    query, key = (whole_number(name, selection.get(name)) for name in ("query", "key"))
+    if not (0 <= query < n_tokens and 0 <= key < n_tokens):
+        raise ConfigError("that cell is not in the current picture; click a cell again")
+    return query, key
+
+
+def explain_update(settings, selection):
+    """The explain-one-weight panel for a clicked cell {head (None = average), query, key}."""
+    if not isinstance(selection, dict) or not selection.get("valid"):
+        raise PreventUpdate  # a click on a picture without heads (the mask, a matrix)
+    try:
+        trace = run_trace(config_from_settings(settings))
+        query, key = _cell_indices(selection, len(trace.tokens))
+        if selection.get("head") is None:
+            return average_panel(trace.weights[:, query, key], float(trace.mean_weights[query, key]),
+                                 trace.tokens, query, key)
+        explanation = explain_weight(trace.q_heads, trace.k_heads, trace.v_heads, trace.mask,
+                                     whole_number("head", selection["head"]), query, key,
+                                     scale=trace.scale)
+    except ValueError as error:  # ConfigError included
+        return html.P(str(error), className="small text-danger mb-0")
+    return explanation_panel(explanation, trace.tokens)
+
+
+def metrics_update(settings, _sort_clicks, order):
+    """The head-metrics table, sorted by the header button last clicked (again: reverse)."""
+    try:
+        rows = metrics_rows(run_trace(config_from_settings(settings)))
+    except ConfigError:
+        raise PreventUpdate from None
+    order = order if isinstance(order, dict) else {"by": "head", "descending": False}
+    clicked = ctx.triggered_id.get("metric") if isinstance(ctx.triggered_id, dict) else None
+    if clicked:
+        same = clicked == order.get("by")
+        order = {"by": clicked, "descending": not order.get("descending") if same else clicked != "head"}
+    return metrics_table(rows, str(order.get("by")), bool(order.get("descending"))), order
+
+
+def mask_lab_update(settings, head):
+    try:
+        config = config_from_settings(settings)
+        figure, notes = mask_lab_view(config, None if head == "avg" else whole_number("head", head))
+    except ConfigError as error:
+        return no_update, [html.Li(str(error))], no_update
+    options = [{"label": "average of heads", "value": "avg"}] + [
+        {"label": f"head {h + 1}", "value": str(h)} for h in range(config.n_heads)]
+    return figure, [html.Li(note) for note in notes], options
+
+
+def pretrained_metric(settings, metric):
+    try:
+        trace = run_pretrained(settings.get("model"), settings.get("text"))
+        return metric_grid_view(trace, metric)
+    except (AttributeError, PretrainedUnavailable, ConfigError):
+        raise PreventUpdate from None
+
+
+def pretrained_rollout(settings):
+    try:
+        return rollout_view(run_pretrained(settings.get("model"), settings.get("text")))
+    except (AttributeError, PretrainedUnavailable):
+        raise PreventUpdate from None
+
+
+def pretrained_explain(settings, selection, cell):
+    """Explain a clicked cell of the opened pretrained map (layer and head from the selection)."""
+    if not (isinstance(settings, dict) and isinstance(selection, dict) and isinstance(cell, dict)):
+        raise PreventUpdate
+    try:
+        trace = run_pretrained(settings.get("model"), settings.get("text"))
+        return pretrained_explanation(trace, selection, *_cell_indices(cell, trace.n_tokens))
+    except (PretrainedUnavailable, ValueError) as error:
+        return html.P(str(error), className="small text-danger mb-0")
+
+
 def register_callbacks(app) -> None:
     app.callback(
         Output(ids.CONFIG_STORE, "data"), Output(ids.MAIN_STORE, "data"),
@@ -122,6 +209,25 @@ def register_callbacks(app) -> None:
     )(pretrained_update)
     app.callback(Output(ids.PT_FOCUS, "figure"), Input(ids.PT_STORE, "data"),
                  Input(ids.PT_SELECTION, "data"), prevent_initial_call=True)(pretrained_focus)
+    app.callback(Output(ids.EXPLAIN_PANEL, "children"), Input(ids.CONFIG_STORE, "data"),
+                 Input(ids.EXPLAIN_SELECTION, "data"), prevent_initial_call=True)(explain_update)
+    app.callback(
+        Output(ids.METRICS_TABLE, "children"), Output(ids.METRICS_ORDER, "data"),
+        Input(ids.CONFIG_STORE, "data"), Input({"type": ids.METRICS_SORT, "metric": ALL}, "n_clicks"),
+        State(ids.METRICS_ORDER, "data"),
+    )(metrics_update)
+    app.callback(
+        Output(ids.MASKLAB_GRAPH, "figure"), Output(ids.MASKLAB_NOTES, "children"),
+        Output(ids.MASKLAB_HEAD, "options"),
+        Input(ids.CONFIG_STORE, "data"), Input(ids.MASKLAB_HEAD, "value"),
+    )(mask_lab_update)
+    app.callback(Output(ids.PT_METRIC_GRAPH, "figure"), Input(ids.PT_STORE, "data"),
+                 Input(ids.PT_METRIC, "value"), prevent_initial_call=True)(pretrained_metric)
+    app.callback(Output(ids.PT_ROLLOUT_GRAPH, "figure"), Input(ids.PT_STORE, "data"),
+                 prevent_initial_call=True)(pretrained_rollout)
+    app.callback(Output(ids.PT_EXPLAIN_PANEL, "children"), Input(ids.PT_STORE, "data"),
+                 Input(ids.PT_SELECTION, "data"), Input(ids.PT_EXPLAIN_SELECTION, "data"),
+                 prevent_initial_call=True)(pretrained_explain)
     _register_clientside(app)
 
 
@@ -148,6 +254,12 @@ def _register_clientside(app) -> None:
         State(ids.STEP, "value"), State(ids.LOOP, "value"), State(ids.TICKER, "disabled"),
         prevent_initial_call=True,
     )
+    app.clientside_callback(_clientside("pickCell"), Output(ids.EXPLAIN_SELECTION, "data"),
+                            Input(ids.GRAPH_MAIN, "clickData"), State(ids.GRAPH_MAIN, "figure"),
+                            prevent_initial_call=True)
+    app.clientside_callback(_clientside("pickCell"), Output(ids.PT_EXPLAIN_SELECTION, "data"),
+                            Input(ids.PT_FOCUS, "clickData"), State(ids.PT_FOCUS, "figure"),
+                            prevent_initial_call=True)
     app.clientside_callback(_clientside("pickMap"), Output(ids.PT_SELECTION, "data"),
                             Input(ids.PT_GRID, "clickData"), State(ids.PT_GRID, "figure"),
                             prevent_initial_call=True)

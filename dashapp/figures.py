@@ -224,9 +224,9 @@ def scores_figure(scores: np.ndarray, allowed: np.ndarray, tokens: list[str], sc
     for h in range(n_heads):
         x_name, y_name = _axis_names(h + 1)
         if masked.any():
-            data.append(_mask_underlay(masked, labels, h + 1, f"head {h + 1}"))
+            data.append({**_mask_underlay(masked, labels, h + 1, f"head {h + 1}"), "meta": {"head": h}})
         data.append({"type": "heatmap", "z": typed_array(_with_gaps(scores[h], allowed)),
-                     "x": labels, "y": labels, "xaxis": x_name, "yaxis": y_name,
+                     "x": labels, "y": labels, "xaxis": x_name, "yaxis": y_name, "meta": {"head": h},
                      "coloraxis": "coloraxis", "hoverongaps": False,
                      "hovertemplate": f"<b>head {h + 1}</b><br>query %{{y}}<br>key %{{x}}<br>"
                                       "score %{z:.3f}<extra></extra>"})
@@ -234,11 +234,13 @@ def scores_figure(scores: np.ndarray, allowed: np.ndarray, tokens: list[str], sc
 
 
 def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.ndarray,
-                     allowed: np.ndarray, tokens: list[str], max_cols: int = 4) -> dict:
+                     allowed: np.ndarray, tokens: list[str], max_cols: int = 4,
+                     badges: list[tuple[str, str]] | None = None) -> dict:
     """Per-head attention weights plus their head average, on a fixed 0..1 scale (step 5).
 
     Hover names the query and key tokens with their positions, the head, the weight to
-    3 decimals and the raw score; masked cells are grey and their hover says so.
+    3 decimals and the raw score; masked cells are grey and their hover says so. ``badges``
+    (short text, hover text) per head are added to the heads' titles.
     """
     labels = token_labels(tokens)
     n_heads = weights.shape[0]
@@ -253,9 +255,10 @@ def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.n
         x_name, y_name = _axis_names(n)
         is_mean = n == n_heads
         if masked.any():
-            data.append(_mask_underlay(masked, labels, n, titles[n]))
+            data.append({**_mask_underlay(masked, labels, n, titles[n]),
+                         "meta": {"head": None if is_mean else n}})
         trace = {"type": "heatmap", "x": labels, "y": labels, "xaxis": x_name, "yaxis": y_name,
-                 "coloraxis": "coloraxis", "hoverongaps": False,
+                 "coloraxis": "coloraxis", "hoverongaps": False, "meta": {"head": None if is_mean else n},
                  "z": typed_array(_with_gaps(mean_weights if is_mean else weights[n], allowed))}
         if is_mean:
             trace["hovertemplate"] = ("<b>average of all heads</b><br>query %{y}<br>key %{x}<br>"
@@ -265,6 +268,9 @@ def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.n
             trace["hovertemplate"] = (f"<b>head {n + 1}</b><br>query %{{y}}<br>key %{{x}}<br>"
                                       "weight %{z:.3f}<br>raw score %{customdata:.3f}<extra></extra>")
         data.append(trace)
+    for note, (badge, details) in zip(notes, badges or []):
+        note["text"] += f" <span style='font-size:11px;color:#555'>· {badge}</span>"
+        note["hovertext"] = details
     return _figure(data, axes, notes, height, _sequential_axis("weight"))
 
 
@@ -319,4 +325,46 @@ def tiles_figure(maps: np.ndarray, n_cols: int, row_labels: list[str], col_label
             "meta": {"step": step, "cols": n_cols, "count": n_maps},
             "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "dragmode": False,
         },
+    }
+
+
+def comparison_figure(top: list[tuple[str, np.ndarray]], bottom: list[tuple[str, np.ndarray]],
+                      tokens: list[str]) -> dict:
+    """Two rows of (T, T) maps: weights on the fixed 0..1 scale above, signed differences
+    (centred on 0, their own colour bar) below. Used by the mask lab."""
+    labels = token_labels(tokens)
+    n_cols = len(top)
+    axes, notes, height = grid_layout([t for t, _ in top + bottom], n_cols,
+                                      row_px=_panel_px(len(tokens)), square=True,
+                                      x_labels_px=_x_labels_px(tokens))
+    data = []
+    for n, (title, matrix) in enumerate(top + bottom):
+        x_name, y_name = _axis_names(n)
+        _set_token_axes(axes, n, len(tokens), x_tokens=True)
+        is_diff = n >= n_cols
+        value = "change" if is_diff else "weight"
+        data.append({"type": "heatmap", "z": typed_array(matrix), "x": labels, "y": labels,
+                     "xaxis": x_name, "yaxis": y_name,
+                     "coloraxis": "coloraxis2" if is_diff else "coloraxis",
+                     "hovertemplate": f"<b>{title}</b><br>query %{{y}}<br>key %{{x}}<br>"
+                                      f"{value} %{{z:.3f}}<extra></extra>"})
+    coloraxes = {**_sequential_axis("weight"),
+                 **_diverging_axis([m for _, m in bottom], "change", name="coloraxis2")}
+    coloraxes["coloraxis"]["colorbar"].update({"len": 0.45, "y": 1.0, "yanchor": "top"})
+    coloraxes["coloraxis2"]["colorbar"].update({"len": 0.45, "y": 0.0, "yanchor": "bottom"})
+    return _figure(data, axes, notes, height, coloraxes)
+
+
+def layer_head_figure(values: np.ndarray, title: str, fmt: str = ".3f") -> dict:
+    """A (L, nh) grid of one number per head, e.g. a metric for every head of a model."""
+    n_layers, n_heads = values.shape
+    return {
+        "data": [{"type": "heatmap", "z": typed_array(values.astype(np.float32)),
+                  "x": [f"h{h + 1}" for h in range(n_heads)],
+                  "y": [f"L{l + 1}" for l in range(n_layers)], "colorscale": SEQUENTIAL,
+                  "colorbar": {"title": {"text": title}, "thickness": 12}, "xgap": 1, "ygap": 1,
+                  "hovertemplate": f"layer %{{y}} · head %{{x}}<br>{title} %{{z:{fmt}}}<extra></extra>"}],
+        "layout": {"height": 60 + 22 * n_layers, "margin": {"l": 50, "r": 10, "t": 10, "b": 30},
+                   "yaxis": {"autorange": "reversed"}, "paper_bgcolor": "rgba(0,0,0,0)",
+                   "plot_bgcolor": "rgba(0,0,0,0)"},
     }

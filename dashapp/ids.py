@@ -65,3 +65,18 @@ PT_GRID = "pt-grid"
 PT_FOCUS = "pt-focus"
 PT_STORE = "pt-store"  # the (model, text) the grid shows
 PT_SELECTION = "pt-selection"  # {"layer": l, "head": h or null for the layer average}
+
+# the researcher's toolkit
+EXPLAIN_SELECTION = "explain-selection"  # {"head": h or null, "query": i, "key": j}
+EXPLAIN_PANEL = "explain-panel"
+METRICS_TABLE = "metrics-table"
+METRICS_SORT = "metrics-sort"  # pattern-matching type of the sortable header buttons
+METRICS_ORDER = "metrics-order"  # {"by": metric, "descending": bool}
+MASKLAB_HEAD = "masklab-head"
+MASKLAB_GRAPH = "masklab-graph"
+MASKLAB_NOTES = "masklab-notes"
+PT_METRIC = "pt-metric"
+PT_METRIC_GRAPH = "pt-metric-graph"
+PT_ROLLOUT_GRAPH = "pt-rollout-graph"
+PT_EXPLAIN_PANEL = "pt-explain-panel"
+PT_EXPLAIN_SELECTION = "pt-explain-selection"

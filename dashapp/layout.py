@@ -16,6 +16,7 @@ from dashapp.pretrained import DEFAULT_TEXT, MAX_TEXT_CHARS, install_hint, model
 from dashapp.settings import DEFAULTS, config_from_controls, settings_of
 from dashapp.views import detail_view, inspector_options, main_view
 from engine import LIMITS, MASKS, STEPS, run_trace
+from engine.metrics import METRIC_NAMES
 
 D_MODEL_CHOICES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 HEAD_CHOICES = (1, 2, 3, 4, 6, 8, 12, 16)
@@ -107,6 +108,42 @@ def step_card() -> dbc.Card:
     ]), class_name="shadow-sm mb-3")
 
 
+def explain_card() -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.H2("Explain one weight", className="h6 text-uppercase text-muted"),
+        html.Div(html.P("Click any cell of an attention map (step 4 or 5) to see how its weight "
+                        "came to be: q · k, the scale, the mask, the softmax and the mix of values.",
+                        className="small text-muted mb-0"), id=ids.EXPLAIN_PANEL),
+        dcc.Store(id=ids.EXPLAIN_SELECTION),
+    ]), class_name="shadow-sm mb-3")
+
+
+def metrics_card() -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        html.H2("Head metrics", className="h6 text-uppercase text-muted"),
+        html.P("Per head, averaged over its query rows. Click a column name to sort; hover a "
+               "name for its definition.", className="small text-muted mb-1"),
+        html.Div(id=ids.METRICS_TABLE, className="table-responsive"),
+        dcc.Store(id=ids.METRICS_ORDER, data={"by": "head", "descending": False}),
+    ]), class_name="shadow-sm mb-3")
+
+
+def mask_lab_card() -> dbc.Card:
+    return dbc.Card(dbc.CardBody([
+        dbc.Row([
+            dbc.Col(html.H2("Mask lab", className="h6 text-uppercase text-muted"), width="auto"),
+            dbc.Col(dbc.Select(id=ids.MASKLAB_HEAD, value="avg", size="sm", options=[
+                {"label": "average of heads", "value": "avg"}] + [
+                {"label": f"head {h + 1}", "value": str(h)} for h in range(DEFAULTS["n_heads"])]),
+                width="auto"),
+        ], class_name="g-2 align-items-center mb-1"),
+        html.P("The same input and seed under all four masks; below, what each mask changed "
+               "compared with no mask.", className="small text-muted mb-1"),
+        dcc.Graph(id=ids.MASKLAB_GRAPH, config={"displaylogo": False}),
+        html.Ul(id=ids.MASKLAB_NOTES, className="small mb-0"),
+    ]), class_name="shadow-sm mb-3")
+
+
 def inspector_card(options: list[dict]) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H2("Inspect any matrix", className="h6 text-uppercase text-muted"),
@@ -165,6 +202,23 @@ def pretrained_card() -> dbc.Card:
             dcc.Graph(id=ids.PT_GRID, config={"displayModeBar": False}),
         ]), delay_show=300),
         dcc.Graph(id=ids.PT_FOCUS, config={"displaylogo": False}),
+        html.Div(html.P("Click a cell of the map above to see how its weight came to be.",
+                        className="small text-muted"), id=ids.PT_EXPLAIN_PANEL),
+        dcc.Store(id=ids.PT_EXPLAIN_SELECTION),
+        dbc.Row([
+            dbc.Col([
+                html.H3("Every head at a glance", className="h6 mt-2"),
+                dbc.Select(id=ids.PT_METRIC, value="previous_token", size="sm", options=[
+                    {"label": info.label, "value": name} for name, info in METRIC_NAMES.items()]),
+                dcc.Graph(id=ids.PT_METRIC_GRAPH, config={"displaylogo": False}),
+            ], md=5),
+            dbc.Col([
+                html.H3("Attention rollout through all layers", className="h6 mt-2"),
+                html.P("Abnar & Zuidema (2020): average the heads, add the residual, renormalise, "
+                       "multiply through the layers.", className="small text-muted mb-0"),
+                dcc.Graph(id=ids.PT_ROLLOUT_GRAPH, config={"displaylogo": False}),
+            ], md=7),
+        ]),
         dcc.Store(id=ids.PT_STORE),
         dcc.Store(id=ids.PT_SELECTION, data={"layer": 0, "head": 0}),
     ]), class_name="shadow-sm mb-3")
@@ -179,8 +233,8 @@ def build_layout() -> html.Div:
                                children=[
             dbc.Tab(label="Step by step", tab_id=ids.TAB_WALKTHROUGH, children=dbc.Row([
                 dbc.Col(controls_card(), lg=3, class_name="mb-3"),
-                dbc.Col([navigator_card(), step_card(), inspector_card(inspector_options(trace))],
-                        lg=9),
+                dbc.Col([navigator_card(), step_card(), explain_card(), metrics_card(),
+                         mask_lab_card(), inspector_card(inspector_options(trace))], lg=9),
             ])),
             dbc.Tab(label="Pretrained models", tab_id=ids.TAB_PRETRAINED, children=pretrained_card()),
         ]), fluid=True),

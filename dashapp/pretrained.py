@@ -94,3 +94,43 @@ def focus_view(trace, layer, head) -> dict:
         weights, title = trace.attentions[layer, head], f"layer {layer + 1} · head {head + 1}"
     return figures.matrix_figure([(title, weights.astype(np.float32))], trace.tokens,
                                  columns="tokens", colours="weights")
+
+
+def metric_grid_view(trace, metric: str) -> dict:
+    """One metric for every (layer, head) of the model, as a layers x heads heatmap."""
+    from engine.metrics import METRIC_NAMES, layer_head_metrics
+
+    if metric not in METRIC_NAMES:
+        raise PretrainedUnavailable(f"unknown metric {str(metric)[:40]!r}")
+    allowed = np.tril(np.ones((trace.n_tokens,) * 2, bool)) if trace.causal else None
+    values = getattr(layer_head_metrics(trace.attentions, allowed), metric)
+    return figures.layer_head_figure(values, METRIC_NAMES[metric].label)
+
+
+def rollout_view(trace) -> dict:
+    """The attention rollout through every layer (the last of the cumulative rollouts)."""
+    from engine.metrics import attention_rollout
+
+    rollout = attention_rollout(trace.attentions)[-1]
+    return figures.matrix_figure([("rollout after the last layer", rollout.astype(np.float32))],
+                                 trace.tokens, columns="tokens", colours="weights")
+
+
+def pretrained_explanation(trace, selection: dict, query: int, key: int) -> list:
+    """The explain panel for one cell of the opened map: q · k, scale, causal mask, softmax."""
+    from dashapp.weight_panel import average_panel, explanation_panel
+    from engine.explain import explain_weight
+
+    layer = min(max(int(selection.get("layer", 0)), 0), trace.n_layers - 1)
+    head = selection.get("head")
+    if head is None:
+        return average_panel(trace.attentions[layer][:, query, key],
+                             float(trace.attentions[layer][:, query, key].mean()), trace.tokens,
+                             query, key)
+    head = min(max(int(head), 0), trace.n_heads - 1)
+    allowed = np.tril(np.ones((trace.n_tokens,) * 2, bool)) if trace.causal else None
+    keys = trace.keys[layer]
+    explanation = explain_weight(trace.queries[layer], keys, np.zeros_like(keys), allowed,
+                                 head, query, key, scale=True)
+    return explanation_panel(explanation, trace.tokens, f"layer {layer + 1} · head {head + 1}",
+                             values=False)

@@ -14,6 +14,7 @@ import numpy as np
 
 from dashapp import figures
 from dashapp.lessons import shapes_text
+from dashapp.toolkit import head_badges, metrics_rows
 from engine import AttentionTrace
 
 ARRAY_LABELS = {
@@ -39,7 +40,8 @@ def view_key(trace: AttentionTrace) -> str:
 def main_view(trace: AttentionTrace) -> dict:
     """Step 5's heatmaps (every head and their average) and the shapes of every step."""
     figure = figures.attention_figure(trace.weights, trace.mean_weights, trace.scores,
-                                      trace.mask, trace.tokens)
+                                      trace.mask, trace.tokens,
+                                      badges=head_badges(metrics_rows(trace)))
     return {"key": view_key(trace), "steps": {"attention": [figure]},
             "shapes": shapes_text(trace), "n_tokens": len(trace.tokens), "n_heads": trace.n_heads}
 

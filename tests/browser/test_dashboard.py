@@ -14,7 +14,7 @@ CELL_JS = """([n, i, j]) => {
   return [r.left + xa._offset + xa.c2p(j), r.top + ya._offset + ya.c2p(i)];
 }"""
 TITLES_JS = """() => (document.querySelector('#graph-main .js-plotly-plot').layout.annotations || [])
-                 .map(a => a.text.replace(/<[^>]+>/g, ''))"""
+                 .map(a => a.text.replace(/<[^>]+>/g, '').split(' · entropy')[0])"""
 
 
 def hover_text(page, panel, query, key):
