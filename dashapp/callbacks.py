@@ -128,18 +128,22 @@ def explain_update(settings, selection):
     return explanation_panel(explanation, trace.tokens)
 
 
-def metrics_update(settings, _sort_clicks, order):
-    """The head-metrics table, sorted by the header button last clicked (again: reverse)."""
+def metrics_update(settings, clicked, order):
+    """The head-metrics table, sorted by the header button ``clicked`` (again: reverse)."""
     try:
         rows = metrics_rows(run_trace(config_from_settings(settings)))
     except ConfigError:
         raise PreventUpdate from None
     order = order if isinstance(order, dict) else {"by": "head", "descending": False}
-    clicked = ctx.triggered_id.get("metric") if isinstance(ctx.triggered_id, dict) else None
     if clicked:
         same = clicked == order.get("by")
         order = {"by": clicked, "descending": not order.get("descending") if same else clicked != "head"}
     return metrics_table(rows, str(order.get("by")), bool(order.get("descending"))), order
+
+
+def _clicked_metric() -> str | None:
+    triggered = ctx.triggered_id
+    return triggered.get("metric") if isinstance(triggered, dict) else None
 
 
 def mask_lab_update(settings, head):
@@ -215,7 +219,7 @@ def register_callbacks(app) -> None:
         Output(ids.METRICS_TABLE, "children"), Output(ids.METRICS_ORDER, "data"),
         Input(ids.CONFIG_STORE, "data"), Input({"type": ids.METRICS_SORT, "metric": ALL}, "n_clicks"),
         State(ids.METRICS_ORDER, "data"),
-    )(metrics_update)
+    )(lambda settings, _clicks, order: metrics_update(settings, _clicked_metric(), order))
     app.callback(
         Output(ids.MASKLAB_GRAPH, "figure"), Output(ids.MASKLAB_NOTES, "children"),
         Output(ids.MASKLAB_HEAD, "options"),

@@ -83,3 +83,16 @@ def test_focus_opens_one_map_exactly(minilm_trace):
                            {"layer": 4, "head": None})
     np.testing.assert_allclose(decode(fig["data"][0]["z"]), minilm_trace.attentions[4].mean(0), atol=1e-7)
     assert "average" in fig["layout"]["annotations"][0]["text"]
+
+
+def test_pretrained_explanation_reproduces_the_models_weight(minilm_trace):
+    from dashapp.pretrained import pretrained_explanation
+    from engine.explain import explain_weight
+
+    trace = minilm_trace
+    for layer, head, query, key in [(0, 2, 3, 2), (5, 11, 1, 0)]:
+        keys = trace.keys[layer]
+        exp = explain_weight(trace.queries[layer], keys, np.zeros_like(keys), None, head, query, key)
+        assert exp.weight == pytest.approx(float(trace.attentions[layer, head, query, key]), abs=1e-5)
+        panel = pretrained_explanation(trace, {"layer": layer, "head": head}, query, key)
+        assert f"{trace.attentions[layer, head, query, key]:.3f}" in panel[0].children
