@@ -20,7 +20,7 @@ import numpy as np
 from safetensors.numpy import load_file
 
 from engine.attention import merge_heads, split_heads
-from engine.pretrained.layers import DTYPE, attend, gelu, layer_norm, run_stack
+from engine.pretrained.layers import DTYPE, attend, gelu, layer_norm, linear, run_stack
 from engine.pretrained.trace import Activations, PretrainedError
 
 
@@ -58,12 +58,8 @@ class BertConfig:
 class BertLayer:
     """One encoder layer's parameters; matrices are (C_in, C_out) views for ``x @ W``."""
 
-    w_q: np.ndarray
-    b_q: np.ndarray
-    w_k: np.ndarray
-    b_k: np.ndarray
-    w_v: np.ndarray
-    b_v: np.ndarray
+    w_qkv: np.ndarray  # (C, 3C): query, key and value projections side by side, one matmul
+    b_qkv: np.ndarray  # (3C,)
     w_o: np.ndarray
     b_o: np.ndarray
     norm1_w: np.ndarray
@@ -76,10 +72,8 @@ class BertLayer:
     norm2_b: np.ndarray
 
 
-_LAYER_TENSORS = {  # BertLayer field -> name in the checkpoint, under encoder.layer.{i}.
-    "w_q": "attention.self.query.weight", "b_q": "attention.self.query.bias",
-    "w_k": "attention.self.key.weight", "b_k": "attention.self.key.bias",
-    "w_v": "attention.self.value.weight", "b_v": "attention.self.value.bias",
+_QKV = ("query", "key", "value")  # under encoder.layer.{i}.attention.self.
+_LAYER_TENSORS = {  # the other BertLayer fields -> name in the checkpoint, under encoder.layer.{i}.
     "w_o": "attention.output.dense.weight", "b_o": "attention.output.dense.bias",
     "norm1_w": "attention.output.LayerNorm.weight", "norm1_b": "attention.output.LayerNorm.bias",
     "w_in": "intermediate.dense.weight", "b_in": "intermediate.dense.bias",
@@ -116,17 +110,20 @@ class BertEncoder:
     def layer_forward(self, x: np.ndarray, w: BertLayer):
         """One encoder layer: (output (T, C), weights (nh, T, T), q (nh, T, hs), k (nh, T, hs))."""
         nh, eps = self.config.n_heads, self.config.layer_norm_eps
-        # 1) projections, split into heads
-        q = split_heads(x @ w.w_q + w.b_q, nh)  # (nh, T, hs)
-        k = split_heads(x @ w.w_k + w.b_k, nh)  # (nh, T, hs)
-        v = split_heads(x @ w.w_v + w.b_v, nh)  # (nh, T, hs)
+        # 1) projections (one matmul for all three), split into heads
+        qkv = linear(x, w.w_qkv, w.b_qkv)  # (T, 3C)
+        q, k, v = (split_heads(part, nh) for part in np.split(qkv, 3, axis=1))  # (nh, T, hs) each
         # 2) attention: every token sees every token (no padding, one sequence)
         heads, weights = attend(q, k, v, 1 / math.sqrt(self.config.head_dim))  # (nh, T, hs), (nh, T, T)
         # 3) concat and output projection, residual, LayerNorm
-        x = layer_norm(merge_heads(heads) @ w.w_o + w.b_o + x, w.norm1_w, w.norm1_b, eps)  # (T, C)
+        attended = linear(merge_heads(heads), w.w_o, w.b_o)  # (T, C)
+        attended += x
+        x = layer_norm(attended, w.norm1_w, w.norm1_b, eps)  # (T, C)
         # 4) feed-forward: C -> F -> C with exact GELU, residual, LayerNorm
-        hidden = gelu(x @ w.w_in + w.b_in)  # (T, F)
-        x = layer_norm(hidden @ w.w_out + w.b_out + x, w.norm2_w, w.norm2_b, eps)  # (T, C)
+        hidden = gelu(linear(x, w.w_in, w.b_in))  # (T, F)
+        fed = linear(hidden, w.w_out, w.b_out)  # (T, C)
+        fed += x
+        x = layer_norm(fed, w.norm2_w, w.norm2_b, eps)  # (T, C)
         return x, weights, q, k
 
 
@@ -148,8 +145,12 @@ def _read_tensors(path: str):
 
 def _layer(tensors, index: int) -> BertLayer:
     """Layer ``index``'s parameters; PyTorch stores Linear weights (C_out, C_in), so transpose."""
+    prefix = f"encoder.layer.{index}."
     fields = {}
     for field, name in _LAYER_TENSORS.items():
-        array = tensors(f"encoder.layer.{index}.{name}")
+        array = tensors(prefix + name)
         fields[field] = array.T if field.startswith("w_") else array  # a view, not a copy
+    qkv = [f"{prefix}attention.self.{name}" for name in _QKV]
+    fields["w_qkv"] = np.concatenate([tensors(f"{n}.weight") for n in qkv]).T  # (C, 3C)
+    fields["b_qkv"] = np.concatenate([tensors(f"{n}.bias") for n in qkv])  # (3C,)
     return BertLayer(**fields)

@@ -28,6 +28,14 @@ _ERFC_COEFFS = (
 )
 
 
+def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """x @ W + b, the bias added in place: one new (T, C_out) array, not two."""
+    out = x @ weight  # (T, C_out)
+    if bias is not None:
+        out += bias
+    return out
+
+
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     """Normalise each row to mean 0, variance 1 (biased variance, as PyTorch), then scale and shift."""
     mean = x.mean(axis=-1, keepdims=True)  # (T, 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +20,8 @@ import numpy as np
 from engine.pretrained.trace import MAX_TOKENS, PretrainedError, PretrainedTrace
 
 CHECKPOINT_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+MAX_CHARS_PER_TOKEN = 100  # refuse absurdly long text before tokenizing it, not after
+_LOADING = threading.Lock()  # two requests at once must not load (and hold) a model twice
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class PretrainedModel:
         """Tokenize ``text`` and keep every layer's attention, queries, keys and hidden states."""
         if not isinstance(text, str) or not text.strip():
             raise PretrainedError("The text is empty; type a sentence to see its attention.")
+        if len(text) > MAX_CHARS_PER_TOKEN * self.max_tokens:
+            raise PretrainedError(
+                f"The text is {len(text)} characters long; {self.name} takes at most {self.max_tokens} "
+                "tokens here (a few hundred words). Shorten it.")
         token_ids, tokens = self.tokenizer.encode(text)
         if len(token_ids) > self.max_tokens:
             raise PretrainedError(
@@ -97,13 +104,15 @@ def load_model(name_or_path: str) -> PretrainedModel:
         path = package.find()
         if path is None:
             raise PretrainedError(f"{package.name} is not installed. Install it with: {package.install_command}")
-        return _load_cached(package.kind, path, package.name)
+        with _LOADING:
+            return _load_cached(package.kind, path, package.name)
     if os.path.isdir(key):
         missing = [f for f in CHECKPOINT_FILES if not os.path.isfile(os.path.join(key, f))]
         if missing:
             raise PretrainedError(f"{key} is not a BERT checkpoint directory: it has no {', '.join(missing)}.")
         path = os.path.realpath(key)
-        return _load_cached("bert-dir", path, os.path.basename(path))
+        with _LOADING:
+            return _load_cached("bert-dir", path, os.path.basename(path))
     raise PretrainedError(
         f"Unknown model {key!r}: choose one of {', '.join(sorted(PACKAGES))}, "
         f"or give the path of a directory holding {', '.join(CHECKPOINT_FILES)}.")

@@ -39,7 +39,7 @@ class PretrainedTrace:
     tokens: list[str]  # readable: special tokens included, byte-level 'Ġ' shown as a space
     token_ids: list[int]
     attentions: np.ndarray  # (L, nh, T, T) softmax rows; 0 above the diagonal when causal
-    hidden_states: np.ndarray  # (L + 1, T, C) the embeddings, then each layer's output
+    hidden_states: np.ndarray  # (L + 1, T, C) the embeddings, then each layer's output (Llama: before the final norm)
     queries: np.ndarray  # (L, nh, T, hs) as they enter q . k (after rotary, for Llama)
     keys: np.ndarray  # (L, nh, T, hs) likewise; shared key heads repeated to every query head
     scale: float  # scores = (q . k) * scale, with scale = 1 / sqrt(hs)

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -152,3 +153,19 @@ def test_engine_pretrained_imports_no_heavy_or_ui_library():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_concurrent_first_loads_share_one_model(tmp_path):
+    folder = write_checkpoint(tmp_path / "shared", tiny_weights(2))
+    barrier, models = threading.Barrier(4), []
+
+    def load():
+        barrier.wait()
+        models.append(load_model(folder))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(models) == 4 and all(m is models[0] for m in models)

@@ -59,6 +59,7 @@ def test_no_truncation_or_padding_at_128(minilm):
 @pytest.mark.parametrize("text, message", [
     ("", "empty"), ("   \n\t", "empty"), ("\x00\x01", "no tokens"),
     ("word " * 300, "302 tokens long; all-MiniLM-L6-v2 takes at most 256"),
+    ("x" * 30_000, "30000 characters long"), (None, "empty"),
 ])
 def test_bad_text_raises_a_clear_error(minilm, text, message):
     with pytest.raises(PretrainedError, match=message):
