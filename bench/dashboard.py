@@ -4,8 +4,8 @@ Starts the real app (gunicorn ``dashapp.app:server``, 1 worker, 4 threads; or
 ``python -m dashapp`` when gunicorn is missing) on a free loopback port and POSTs the
 callback requests the Dash 4 renderer would send, built from ``/_dash-dependencies``, with
 Chromium's ``Accept-Encoding``. Every request uses a new seed so no cache answers it.
-Prints, per setting: round-trip p50/p90 of the main update and of the detail and
-inspector updates that follow it, bytes on the wire and decoded, and for the big setting
+Prints, per setting: round-trip p50/p90 of the main update and of every server callback
+that follows it (those with ``config-store.data`` as an input), bytes on the wire and decoded, and for the big setting
 the engine's own ``run_trace`` median measured in the same run. With ``--browser`` (the
 default when /usr/bin/chromium exists) it also times the page in headless Chromium:
 first heatmap, a heads change until the heatmaps redraw, and requests per Play step.
@@ -173,12 +173,49 @@ def find_callback(deps: list[dict], *outputs: str, input_: str | None = None) ->
     raise LookupError(f"no callback with outputs {outputs}")
 
 
-def payload(dep: dict, values: dict, changed: list[str]) -> dict:
-    """The body the Dash 4 renderer posts for ``dep`` (values keyed by "id.property")."""
+def layout_props(layout) -> dict:
+    """{id: props} of every component in ``/_dash-layout`` (dict ids as sorted JSON)."""
+    found, stack = {}, [layout]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict) and "props" in node:
+            props = node["props"]
+            if "id" in props:
+                found[json.dumps(props["id"], sort_keys=True)
+                      if isinstance(props["id"], dict) else props["id"]] = props
+            stack.extend(v for v in props.values() if isinstance(v, (list, dict)))
+    return found
+
+
+def _value(spec: dict, values: dict, props: dict):
+    """One input or state entry as the renderer sends it; ALL wildcards become a list."""
+    key = f"{spec['id']}.{spec['property']}"
+    if key in values:
+        return {**spec, "value": values[key]}
+    if not spec["id"].startswith("{"):
+        return {**spec, "value": props.get(spec["id"], {}).get(spec["property"])}
+    pattern = json.loads(spec["id"])  # e.g. {"metric": ["ALL"], "type": "metrics-sort"}
+    matches = []
+    for key, p in props.items():
+        if key.startswith("{"):
+            concrete = json.loads(key)
+            if concrete.keys() == pattern.keys() and all(
+                    isinstance(v, list) or concrete[k] == v for k, v in pattern.items()):
+                matches.append({"id": concrete, "property": spec["property"],
+                                "value": p.get(spec["property"])})
+    return matches
+
+
+def payload(dep: dict, values: dict, changed: list[str], props: dict | None = None) -> dict:
+    """The body the Dash 4 renderer posts for ``dep``: ``values`` keyed by "id.property",
+    anything else read from the layout's ``props``."""
+    props = props or {}
     outputs = [{"id": n.rsplit(".", 1)[0], "property": n.rsplit(".", 1)[1]}
                for n in dep["output"].strip(".").split("...")]
-    inputs = [{**i, "value": values[f"{i['id']}.{i['property']}"]} for i in dep["inputs"]]
-    state = [{**s, "value": values[f"{s['id']}.{s['property']}"]} for s in dep["state"]]
+    inputs = [_value(i, values, props) for i in dep["inputs"]]
+    state = [_value(s, values, props) for s in dep["state"]]
     return {"output": dep["output"],
             "outputs": outputs if dep["output"].startswith("..") else outputs[0],
             "inputs": inputs, "changedPropIds": changed,
@@ -192,39 +229,51 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_setting(client: Client, deps: list[dict], setting: Setting, first_seed: int,
-                between=None) -> dict:
-    """Main, then detail and inspector (as the page fires them), ``requests`` times.
+def followers(deps: list[dict]) -> dict[str, dict]:
+    """Every server callback the page fires when ``config-store.data`` changes, by a short name."""
+    found = {}
+    for dep in deps:
+        if dep.get("clientside_function") or not any(
+                f"{i['id']}.{i['property']}" == "config-store.data" for i in dep["inputs"]):
+            continue
+        first = dep["output"].strip(".").split("...")[0]
+        found[first.rsplit(".", 1)[0]] = dep
+    return found
+
+
+def run_setting(client: Client, deps: list[dict], props: dict, setting: Setting,
+                first_seed: int, between=None) -> dict:
+    """The main update, then every callback listening to the config store (as the page
+    fires them, one after another here), ``requests`` times.
 
     ``between(seed)``, if given, runs after each round: the engine's own timing, interleaved
     so that both see the same load on a shared machine.
     """
     main = find_callback(deps, "config-store.data", "main-store.data")
-    detail = find_callback(deps, "detail-store.data", input_="config-store.data")
-    inspector = find_callback(deps, "inspect-graph.figure")
-    times = {"main": [], "detail": [], "inspector": []}
-    sizes = {}
+    after_main = followers(deps)
+    times = {name: [] for name in ["main", *after_main, "all of them"]}
+    sizes, failed = {}, {}
     for n in range(setting.requests + 2):  # the first two warm the connection and imports
         seed = first_seed + n
         values = {f"{c}.value": v for c, v in zip(CONTROL_IDS, setting.values(seed))}
-        reply = client.post(payload(main, values, ["seed.value"]))
+        reply = client.post(payload(main, values, ["seed.value"], props))
         if reply.status != 200 or "config-store" not in reply.data.get("response", {}):
             raise RuntimeError(f"main update failed: {reply.status} {str(reply.data)[:300]}")
-        config = reply.data["response"]["config-store"]["data"]
-        after = {"config-store.data": config, "inspect-array.value": "weights",
-                 "inspect-head.value": "0"}
-        replies = {"main": reply,
-                   "detail": client.post(payload(detail, after, ["config-store.data"])),
-                   "inspector": client.post(payload(inspector, after, ["config-store.data"]))}
+        config = {"config-store.data": reply.data["response"]["config-store"]["data"]}
+        replies = {"main": reply}
+        for name, dep in after_main.items():
+            replies[name] = client.post(payload(dep, config, ["config-store.data"], props))
         for name, r in replies.items():
-            if r.status != 200:
-                raise RuntimeError(f"{name} update failed: {r.status}")
-            if n >= 2:
+            if r.status not in (200, 204):
+                failed[name] = r.status
+            elif n >= 2:
                 times[name].append(r.ms)
-            sizes[name] = r
+                sizes[name] = r
+        if n >= 2:
+            times["all of them"].append(sum(r.ms for r in replies.values()))
         if between and n >= 2:
             between(seed + 100_000)
-    return {"times": times, "sizes": sizes}
+    return {"times": times, "sizes": sizes, "failed": failed}
 
 
 class EngineTimer:
@@ -287,10 +336,19 @@ def print_server_report(results: list[tuple[Setting, dict]], engine: tuple[float
           f"{'wire KB':>8} {'raw KB':>8}  enc")
     for setting, result in results:
         print(setting.name)
-        for name in ("main", "detail", "inspector"):
-            t, r = result["times"][name], result["sizes"][name]
+        for name, t in result["times"].items():
+            if not t:
+                print(f"  {name:<50} failed: HTTP {result['failed'].get(name)}")
+                continue
+            if name == "all of them":
+                wire = sum(r.wire for r in result["sizes"].values()) / 1024
+                raw = sum(r.raw for r in result["sizes"].values()) / 1024
+                enc = f"({len(result['sizes'])} requests one after another)"
+            else:
+                r = result["sizes"][name]
+                wire, raw, enc = r.wire / 1024, r.raw / 1024, r.encoding
             print(f"  {name:<50} {len(t):>3} {pct(t, .5):>8.2f} {pct(t, .9):>8.2f} "
-                  f"{r.wire / 1024:>8.1f} {r.raw / 1024:>8.1f}  {r.encoding}")
+                  f"{wire:>8.1f} {raw:>8.1f}  {enc}")
         stages = pipeline[setting.name]
         print("  in-process stages of main (median ms): "
               + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
@@ -435,11 +493,15 @@ def main() -> None:
     try:
         client = Client(port)
         deps = client.get_json("/_dash-dependencies")
+        props = layout_props(client.get_json("/_dash-layout"))
+        print("server callbacks fired by each settings change: main, "
+              + ", ".join(followers(deps)))
         results = []
         engine = EngineTimer(settings[2])
         for n, setting in enumerate(settings):
             between = engine if n == 2 else None
-            results.append((setting, run_setting(client, deps, setting, 1000 * (n + 1), between)))
+            results.append((setting, run_setting(client, deps, props, setting, 1000 * (n + 1),
+                                                   between)))
         pipeline = {s.name: pipeline_ms(s, max(5, s.requests // 2), 60_000) for s in settings}
         print_server_report(results, engine.medians(), pipeline)
         if args.browser:
