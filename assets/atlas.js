@@ -90,5 +90,58 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return [random ? {display: "none"} : {}, random ? {} : {display: "none"},
               !(mask || "").includes("padding")];
     },
+
+    /* The address bar names what the page shows: the last valid settings and the step, in the
+       names and format of dashapp/share.py (query_of). replaceState, so stepping adds no history
+       entries; dcc.Location gets the same search and href, finds the address already equal and
+       pushes nothing (given only search, it pushes back the href it read when it mounted). */
+    writeLink: function (settings, step) {
+      const no = window.dash_clientside.no_update;
+      if (!settings) return [no, no];
+      const names = ["mode", "text", "seq_len", "d_model", "n_heads", "seed", "mask", "n_pad",
+                     "positional", "scale"];
+      const query = new URLSearchParams();
+      names.forEach(function (name) {
+        const value = settings[name];
+        query.set(name, typeof value === "boolean" ? (value ? "1" : "0") : String(value));
+      });
+      query.set("step", String(step));
+      const search = "?" + query.toString();
+      if (window.location.search !== search) {
+        window.history.replaceState(window.history.state, "",
+                                    window.location.pathname + search + window.location.hash);
+      }
+      return [search, window.location.href];
+    },
+
+    /* Put the page's address on the clipboard; say so for a few seconds. */
+    copyLink: function () {
+      const href = window.location.href;
+      const atlas = window.dash_clientside.atlas;
+      const say = function (text) {
+        clearTimeout(atlas.copyTimer);
+        atlas.copyTimer = setTimeout(function () {
+          window.dash_clientside.set_props("copy-status", {children: ""});
+        }, 4000);
+        return text;
+      };
+      const fallback = function () {  // plain http on a LAN address has no navigator.clipboard
+        const box = document.createElement("textarea");
+        box.value = href;
+        box.style.position = "fixed";
+        box.style.opacity = "0";
+        document.body.appendChild(box);
+        box.select();
+        let copied = false;
+        try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+        document.body.removeChild(box);
+        return say(copied ? "✓ Link copied" : "Copy the address bar to share this view");
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        return navigator.clipboard.writeText(href).then(function () { return say("✓ Link copied"); },
+                                                        fallback);
+      }
+      return fallback();
+    },
   },
 });

@@ -15,7 +15,7 @@ from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dashapp.callbacks import register_callbacks
-from dashapp.layout import build_layout
+from dashapp.page import register_page_headers, serve_page
 from dashapp.theme import BOOTSTRAP_URL, register_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,9 +41,10 @@ def create_app() -> Dash:
         COMPRESS_LEVEL=5, COMPRESS_MIN_SIZE=1024,
     )
     register_bootstrap(server)
-    app.layout = build_layout()
+    app.layout = serve_page  # a function: each page load builds the page its link names
     register_callbacks(app)
     _register_health_and_guards(server)
+    register_page_headers(server)
     # Dash 4 under threaded gunicorn can answer a new worker's first concurrent requests
     # with 500 (plotly/dash#3971); one request through the test client settles it.
     server.test_client().get("/")

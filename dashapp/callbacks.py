@@ -12,7 +12,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 from dash.exceptions import PreventUpdate
 
 from dashapp import ids
-from dashapp.layout import number_table
+from dashapp.share import register_share_callbacks
 from dashapp.pretrained import (
     PretrainedUnavailable,
     focus_view,
@@ -32,7 +32,8 @@ from dashapp.settings import (
     whole_number,
 )
 from dashapp.views import ARRAY_LABELS, array_csv, detail_view, inspector_view, main_view
-from engine import ConfigError, run_trace
+from dashapp.traces import trace_for
+from engine import ConfigError
 
 CONTROLS = (ids.MODE, ids.TEXT, ids.SEQ_LEN, ids.D_MODEL, ids.N_HEADS, ids.SEED, ids.MASK,
             ids.N_PAD, ids.POSITIONAL, ids.SCALE)
@@ -45,13 +46,13 @@ def main_update(*control_values):
         config = config_from_controls(*control_values)
     except ConfigError as error:
         return no_update, no_update, str(error), True
-    trace = run_trace(config)
+    trace = trace_for(config)
     return settings_of(config), main_view(trace), "", False
 
 
 def detail_update(settings):
     try:
-        return detail_view(run_trace(config_from_settings(settings)))
+        return detail_view(trace_for(config_from_settings(settings)))
     except ConfigError:
         return no_update
 
@@ -59,19 +60,19 @@ def detail_update(settings):
 def inspector_update(settings, name, head):
     """(figure, table, note, head options) for the matrix inspector."""
     try:
-        trace = run_trace(config_from_settings(settings))
+        trace = trace_for(config_from_settings(settings))
         if name not in ARRAY_LABELS:
             raise ConfigError(f"unknown array {str(name)[:40]!r}")
-        figure, header, rows, note = inspector_view(trace, name, whole_number("head", head))
+        figure, table, note = inspector_view(trace, name, whole_number("head", head))
     except ConfigError as error:
         return no_update, no_update, str(error), no_update
     heads = [{"label": f"head {h + 1}", "value": str(h)} for h in range(trace.n_heads)]
-    return figure, number_table(header, rows), note, heads
+    return figure, dcc.Markdown(table, className="atlas-md-table"), note, heads
 
 
 def csv_download(settings, name, head):
     try:
-        trace = run_trace(config_from_settings(settings))
+        trace = trace_for(config_from_settings(settings))
         if name not in ARRAY_LABELS:
             raise ConfigError(f"unknown array {str(name)[:40]!r}")
         filename, text = array_csv(trace, name, whole_number("head", head))
@@ -115,7 +116,7 @@ def explain_update(settings, selection):
     if not isinstance(selection, dict) or not selection.get("valid"):
         raise PreventUpdate  # a click on a picture without heads (the mask, a matrix)
     try:
-        trace = run_trace(config_from_settings(settings))
+        trace = trace_for(config_from_settings(settings))
         query, key = _cell_indices(selection, len(trace.tokens))
         if selection.get("head") is None:
             return average_panel(trace.weights[:, query, key], float(trace.mean_weights[query, key]),
@@ -131,7 +132,7 @@ def explain_update(settings, selection):
 def metrics_update(settings, clicked, order):
     """The head-metrics table, sorted by the header button ``clicked`` (again: reverse)."""
     try:
-        rows = metrics_rows(run_trace(config_from_settings(settings)))
+        rows = metrics_rows(trace_for(config_from_settings(settings)))
     except ConfigError:
         raise PreventUpdate from None
     order = order if isinstance(order, dict) else {"by": "head", "descending": False}
@@ -233,6 +234,7 @@ def register_callbacks(app) -> None:
                  Input(ids.PT_SELECTION, "data"), Input(ids.PT_EXPLAIN_SELECTION, "data"),
                  prevent_initial_call=True)(pretrained_explain)
     _register_clientside(app)
+    register_share_callbacks(app)  # dashapp/share.py
 
 
 def _clientside(name: str) -> ClientsideFunction:

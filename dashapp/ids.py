@@ -80,3 +80,15 @@ PT_METRIC_GRAPH = "pt-metric-graph"
 PT_ROLLOUT_GRAPH = "pt-rollout-graph"
 PT_EXPLAIN_PANEL = "pt-explain-panel"
 PT_EXPLAIN_SELECTION = "pt-explain-selection"
+
+# share and export
+LOCATION = "location"  # the address bar: its query names every setting and the step
+COPY_LINK = "copy-link"
+COPY_STATUS = "copy-status"
+EXPORT_IMAGE = "export-image"  # pattern-matching type: {"type", "graph", "format"}
+EXPORT_IMAGE_DONE = "export-image-done"  # the file name of the last figure downloaded
+EXPORT_NPZ = "export-npz"
+EXPORT_JSON = "export-json"
+EXPORT_NPZ_DOWNLOAD = "export-npz-download"
+EXPORT_JSON_DOWNLOAD = "export-json-download"
+EXPORT_STATUS = "export-status"

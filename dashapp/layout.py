@@ -14,6 +14,7 @@ from dashapp import ids
 from dashapp.lessons import step_texts
 from dashapp.pretrained import DEFAULT_TEXT, MAX_TEXT_CHARS, install_hint, model_choices
 from dashapp.settings import DEFAULTS, config_from_controls, settings_of
+from dashapp.share import DEFAULT_STEP, copy_link_bar
 from dashapp.views import detail_view, inspector_options, main_view
 from engine import LIMITS, MASKS, STEPS, run_trace
 from engine.metrics import METRIC_NAMES
@@ -40,8 +41,7 @@ def _field(label: str, control, group_id: str | None = None, help_text: str | No
         html.Div(children, className="mb-2")
 
 
-def controls_card() -> dbc.Card:
-    d = DEFAULTS
+def controls_card(d: dict = DEFAULTS, error: str | None = None) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H2("Settings", className="h6 text-uppercase text-muted"),
         _field("Input", dbc.RadioItems(id=ids.MODE, value=d["mode"], inline=True,
@@ -69,11 +69,12 @@ def controls_card() -> dbc.Card:
         ], class_name="g-2"),
         dbc.Switch(id=ids.POSITIONAL, value=d["positional"], label="Positional encoding"),
         dbc.Switch(id=ids.SCALE, value=d["scale"], label="Scale scores by √d_k"),
-        dbc.Alert(id=ids.CONTROL_ERROR, color="danger", is_open=False, class_name="mt-2 small mb-0"),
+        dbc.Alert(error, id=ids.CONTROL_ERROR, color="danger", is_open=bool(error),
+                  class_name="mt-2 small mb-0"),
     ]), class_name="shadow-sm")
 
 
-def navigator_card() -> dbc.Card:
+def navigator_card(step: int = DEFAULT_STEP) -> dbc.Card:
     marks = {s.number: {"label": f"{s.number} {STEP_MARKS[s.id]}"} for s in STEPS}
     return dbc.Card(dbc.CardBody([
         dbc.Row([
@@ -86,8 +87,9 @@ def navigator_card() -> dbc.Card:
                 {"label": f"speed: {l}", "value": v} for v, l in SPEEDS]), width="auto"),
             dbc.Col(dbc.Checkbox(id=ids.LOOP, value=True, label="loop"), width="auto",
                     class_name="pt-1"),
+            dbc.Col(copy_link_bar(), width="auto", class_name="ms-auto"),
         ], class_name="g-2 align-items-center mb-2"),
-        dcc.Slider(id=ids.STEP, min=1, max=len(STEPS), step=1, value=5, marks=marks,
+        dcc.Slider(id=ids.STEP, min=1, max=len(STEPS), step=1, value=step, marks=marks,
                    updatemode="drag", allow_direct_input=False, className="atlas-steps"),
         dcc.Interval(id=ids.TICKER, interval=1200, disabled=True),
     ]), class_name="shadow-sm mb-3")
@@ -224,16 +226,18 @@ def pretrained_card() -> dbc.Card:
     ]), class_name="shadow-sm mb-3")
 
 
-def build_layout() -> html.Div:
-    """The whole page, with the default settings' figures already in the stores."""
-    trace = run_trace(config_from_controls(**DEFAULTS))
+def build_layout(settings: dict = DEFAULTS, step: int = DEFAULT_STEP,
+                 error: str | None = None) -> html.Div:
+    """The whole page for valid ``settings`` (a link's, see dashapp/page.py) and ``step``,
+    with their figures already in the stores; ``error`` says what a link got wrong."""
+    trace = run_trace(config_from_controls(**settings))
     return html.Div([
         navbar(),
         dbc.Container(dbc.Tabs(id=ids.TABS, active_tab=ids.TAB_WALKTHROUGH, class_name="mb-3",
                                children=[
             dbc.Tab(label="Step by step", tab_id=ids.TAB_WALKTHROUGH, children=dbc.Row([
-                dbc.Col(controls_card(), lg=3, class_name="mb-3"),
-                dbc.Col([navigator_card(), step_card(), explain_card(), metrics_card(),
+                dbc.Col(controls_card(settings, error), lg=3, class_name="mb-3"),
+                dbc.Col([navigator_card(step), step_card(), explain_card(), metrics_card(),
                          mask_lab_card(), inspector_card(inspector_options(trace))], lg=9),
             ])),
             dbc.Tab(label="Pretrained models", tab_id=ids.TAB_PRETRAINED, children=pretrained_card()),
@@ -243,4 +247,5 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.DETAIL_STORE, data=detail_view(trace)),
         dcc.Store(id=ids.TEXT_STORE, data=step_texts()),
         dcc.Store(id=ids.CHOICES_STORE, data=list(D_MODEL_CHOICES)),
+        dcc.Location(id=ids.LOCATION, refresh=False),
     ])

@@ -113,3 +113,22 @@ def page(browser, server_url):
     wrapped.page.wait_for_selector("#graph-main .heatmaplayer", timeout=30_000)
     yield wrapped
     context.close()
+
+
+@pytest.fixture
+def open_page(browser, server_url):
+    """Open a path (or a full URL) in a fresh context, as a person opening a link would:
+    ``open_page("/?n_heads=2", permissions=["clipboard-read"])``. Closed after the test."""
+    contexts = []
+
+    def open_(path: str = "/", **context_options) -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_options)
+        contexts.append(context)
+        wrapped = Page(context.new_page())
+        wrapped.page.goto(path if path.startswith("http") else server_url + path)
+        wrapped.page.wait_for_selector("#graph-main .heatmaplayer", timeout=30_000)
+        return wrapped
+
+    yield open_
+    for context in contexts:
+        context.close()
