@@ -26,6 +26,12 @@ MASKED_GREY = "#c9c9c9"
 UNDERLAY = [[0.0, "rgba(0,0,0,0)"], [1.0, MASKED_GREY]]
 MAX_LABELLED_TOKENS = 48  # beyond this, tick labels would overlap: hover still names tokens
 
+# What an idle graph shows until its data arrives: no axes, so plotly measures no tick
+# labels (eight empty graphs with default axes cost about a second of the first paint).
+BLANK = {"data": [], "layout": {"height": 40, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+                                "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}}
+
 _DTYPE_CODES = {np.dtype(t): c for t, c in [("f4", "f4"), ("f8", "f8"), ("u1", "u1"), ("i2", "i2")]}
 
 

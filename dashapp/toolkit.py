@@ -12,7 +12,8 @@ import numpy as np
 from dash import html
 
 from dashapp import figures, ids
-from engine import MASKS, AttentionConfig, AttentionTrace, run_trace
+from dashapp.traces import trace_for
+from engine import MASKS, AttentionConfig, AttentionTrace
 from engine.metrics import METRIC_NAMES, head_metrics
 
 MASK_LAB_PAD = 2  # PAD keys the lab uses when the settings have none
@@ -68,7 +69,7 @@ def _pick(trace: AttentionTrace, head: int | None) -> np.ndarray:
 def mask_lab_view(config: AttentionConfig, head: int | None) -> tuple[dict, list[str]]:
     """The four masks side by side for one head (or the average), their differences from
     "none", and one sentence per mask saying what changed."""
-    traces = [run_trace(c) for c in mask_lab_configs(config)]
+    traces = [trace_for(c) for c in mask_lab_configs(config)]
     if head is not None:
         head = min(max(head, 0), traces[0].n_heads - 1)
     maps = [_pick(t, head) for t in traces]

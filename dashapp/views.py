@@ -82,23 +82,34 @@ def array_slice(trace: AttentionTrace, name: str, head: int) -> tuple[np.ndarray
     return array, ARRAY_LABELS[name]
 
 
-def inspector_view(trace: AttentionTrace, name: str, head: int) -> tuple[dict, list, list, str]:
-    """Figure, table header, table rows ([token, values...]) and a note for one array."""
+def inspector_view(trace: AttentionTrace, name: str, head: int) -> tuple[dict, str, str]:
+    """Figure, a Markdown table of the numbers and a note for one array of the trace.
+
+    The table is one Markdown string, not thousands of Dash components: it costs about a
+    millisecond to build and send instead of tens.
+    """
     matrix, title = array_slice(trace, name, head)
     is_tokens = name in TOKEN_COLUMNS
     colours = "weights" if name in ("weights", "mean_weights", "mask") else "diverging"
     figure = figures.matrix_figure([(title, matrix)], trace.tokens,
                                    columns="tokens" if is_tokens else "dims", colours=colours)
     shown = matrix[:TABLE_MAX_ROWS, :TABLE_MAX_COLUMNS]
-    header = ["token"] + [f"{t} #{j}" if is_tokens else f"dim {j}"
-                          for j, t in enumerate(trace.tokens if is_tokens else range(shown.shape[1]))
-                          ][:shown.shape[1]]
-    rows = [[f"{t} #{i}"] + [_cell(v) for v in row] for i, (t, row) in enumerate(zip(trace.tokens, shown))]
+    names = ([f"{t} #{j}" for j, t in enumerate(trace.tokens)] if is_tokens
+             else [f"dim {j}" for j in range(matrix.shape[1])])[:shown.shape[1]]
+    lines = ["| token | " + " | ".join(_md(n) for n in names) + " |",
+             "|:--|" + "--:|" * len(names)]
+    lines += [f"| **{_md(f'{t} #{i}')}** | " + " | ".join(_cell(v) for v in row) + " |"
+              for i, (t, row) in enumerate(zip(trace.tokens, shown))]
     note = f"{title}: {matrix.shape[0]} × {matrix.shape[1]}"
     if matrix.shape[0] > TABLE_MAX_ROWS or matrix.shape[1] > TABLE_MAX_COLUMNS:
         note += (f"; the table shows the first {shown.shape[0]} rows and {shown.shape[1]} columns, "
                  "the CSV has all")
-    return figure, header, rows, note
+    return figure, "\n".join(lines), note
+
+
+def _md(text: str) -> str:
+    """Escape a token for a Markdown table cell."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
 
 
 def _cell(value) -> str:

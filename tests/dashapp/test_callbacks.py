@@ -44,11 +44,9 @@ def test_inspector_shows_the_chosen_head_and_offers_every_head():
     figure, table, note, heads = inspector_update(settings, "weights", "2")
     trace = run_trace(AttentionConfig(text=DEFAULTS["text"], input_mode="words", mask="causal"))
     assert len(heads) == 4 and "head 3" in note
-    header = [th.children for th in table.children[0].children.children]
-    assert header[:2] == ["token", "the #0"]
-    second_row = table.children[1].children[1].children
-    assert second_row[0].children == "cat #1"
-    assert second_row[1].children == f"{trace.weights[2, 1, 0]:.4f}"
+    lines = table.children.splitlines()
+    assert lines[0].startswith("| token | the \\#0 | cat \\#1 |")
+    assert lines[3].startswith(f"| **cat \\#1** | {trace.weights[2, 1, 0]:.4f} | ")
 
 
 def test_inspector_refuses_unknown_arrays_and_bad_heads_with_a_message():
