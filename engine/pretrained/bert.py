@@ -116,14 +116,10 @@ class BertEncoder:
         # 2) attention: every token sees every token (no padding, one sequence)
         heads, weights = attend(q, k, v, 1 / math.sqrt(self.config.head_dim))  # (nh, T, hs), (nh, T, T)
         # 3) concat and output projection, residual, LayerNorm
-        attended = linear(merge_heads(heads), w.w_o, w.b_o)  # (T, C)
-        attended += x
-        x = layer_norm(attended, w.norm1_w, w.norm1_b, eps)  # (T, C)
+        x = layer_norm(x + linear(merge_heads(heads), w.w_o, w.b_o), w.norm1_w, w.norm1_b, eps)  # (T, C)
         # 4) feed-forward: C -> F -> C with exact GELU, residual, LayerNorm
         hidden = gelu(linear(x, w.w_in, w.b_in))  # (T, F)
-        fed = linear(hidden, w.w_out, w.b_out)  # (T, C)
-        fed += x
-        x = layer_norm(fed, w.norm2_w, w.norm2_b, eps)  # (T, C)
+        x = layer_norm(x + linear(hidden, w.w_out, w.b_out), w.norm2_w, w.norm2_b, eps)  # (T, C)
         return x, weights, q, k
 
 
