@@ -38,5 +38,11 @@ def test_model_view_opens_a_map_with_hover(page):
     text = page.page.evaluate("document.querySelector('#pt-focus .hoverlayer').textContent")
     assert "query cat #2" in text and "key [CLS] #0" in text
     assert f"weight {trace.attentions[1, 2, 2, 0]:.3f}" in text
+    page.page.mouse.click(x, y)  # and explain that weight
+    page.page.wait_for_selector("#pt-explain-panel table", timeout=20_000)
+    title = page.page.inner_text("#pt-explain-panel h3")
+    assert f"layer 2 · head 3 gives {trace.attentions[1, 2, 2, 0]:.3f}" in title
+    page.page.wait_for_selector("#pt-metric-graph .heatmaplayer", timeout=20_000)
+    page.page.wait_for_selector("#pt-rollout-graph .heatmaplayer", timeout=20_000)
     assert page.blocked == [] and page.errors == []
     page.screenshot("08-pretrained")
