@@ -143,5 +143,39 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return fallback();
     },
+
+    /* A file name stem naming the settings: the same as exportStem in dashapp/export.py. */
+    exportStem: function (s) {
+      const parts = ["atlas", s.mode === "random" ? "random" + s.seq_len : s.mode,
+                     "d" + s.d_model, "h" + s.n_heads, s.mask.replace("+", "-")];
+      if (s.mask.includes("padding")) parts.push("pad" + s.n_pad);
+      parts.push("seed" + s.seed);
+      if (!s.positional) parts.push("nopos");
+      if (!s.scale) parts.push("noscale");
+      return parts.join("_");
+    },
+
+    /* A PNG or SVG button under a figure: Plotly draws the file in the browser, named after
+       the settings and what the figure shows (the step, or the inspected array and head). */
+    downloadFigure: function (clicks, step, texts, settings, inspected) {
+      const no = window.dash_clientside.no_update;
+      const which = window.dash_clientside.callback_context.triggered_id;
+      const box = which && document.getElementById(which.graph);
+      const graph = box && box.querySelector(".js-plotly-plot");
+      if (!graph || !settings || !window.Plotly) return no;
+      let what = inspected;
+      if (which.graph === "inspect-graph") {
+        const titles = (graph.layout.annotations || []).map(function (a) { return a.text; });
+        const head = /head (\d+)/.exec(titles.join(" "));
+        if (head) what += "-head" + head[1];
+      } else {
+        const lesson = texts[step - 1];
+        what = "step" + lesson.number + "-" + lesson.id + (which.graph === "graph-extra" ? "-2" : "");
+      }
+      const filename = window.dash_clientside.atlas.exportStem(settings) + "_" + what;
+      return window.Plotly.downloadImage(graph, {format: which.format, filename: filename,
+                                                 scale: which.format === "png" ? 2 : 1})
+        .then(function () { return filename + "." + which.format; });
+    },
   },
 });

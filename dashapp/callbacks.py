@@ -12,6 +12,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 from dash.exceptions import PreventUpdate
 
 from dashapp import ids
+from dashapp.export import register_export_callbacks
 from dashapp.share import register_share_callbacks
 from dashapp.pretrained import (
     PretrainedUnavailable,
@@ -235,6 +236,7 @@ def register_callbacks(app) -> None:
                  prevent_initial_call=True)(pretrained_explain)
     _register_clientside(app)
     register_share_callbacks(app)  # dashapp/share.py
+    register_export_callbacks(app)  # dashapp/export.py
 
 
 def _clientside(name: str) -> ClientsideFunction:

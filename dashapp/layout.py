@@ -10,10 +10,11 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashapp import ids
+from dashapp import figures, ids
 from dashapp.lessons import step_texts
 from dashapp.pretrained import DEFAULT_TEXT, MAX_TEXT_CHARS, install_hint, model_choices
 from dashapp.settings import DEFAULTS, config_from_controls, settings_of
+from dashapp.export import figure_buttons, trace_buttons
 from dashapp.share import DEFAULT_STEP, copy_link_bar
 from dashapp.views import detail_view, inspector_options, main_view
 from engine import LIMITS, MASKS, STEPS, run_trace
@@ -104,9 +105,11 @@ def step_card() -> dbc.Card:
         ]),
         html.P(id=ids.STEP_SHAPES, className="font-monospace small text-muted mb-2"),
         html.Div(id=ids.STEP_STATUS, className="small text-muted"),
-        dcc.Graph(id=ids.GRAPH_MAIN, config={"displaylogo": False}, className="atlas-graph"),
-        dcc.Graph(id=ids.GRAPH_EXTRA, config={"displaylogo": False}, className="atlas-graph",
+        dcc.Graph(id=ids.GRAPH_MAIN, figure=figures.BLANK, config={"displaylogo": False}, className="atlas-graph"),
+        figure_buttons(ids.GRAPH_MAIN),
+        dcc.Graph(id=ids.GRAPH_EXTRA, figure=figures.BLANK, config={"displaylogo": False}, className="atlas-graph",
                   style={"display": "none"}),
+        figure_buttons(ids.GRAPH_EXTRA),  # hidden with the graph (assets/atlas.css)
     ]), class_name="shadow-sm mb-3")
 
 
@@ -141,7 +144,7 @@ def mask_lab_card() -> dbc.Card:
         ], class_name="g-2 align-items-center mb-1"),
         html.P("The same input and seed under all four masks; below, what each mask changed "
                "compared with no mask.", className="small text-muted mb-1"),
-        dcc.Graph(id=ids.MASKLAB_GRAPH, config={"displaylogo": False}),
+        dcc.Graph(id=ids.MASKLAB_GRAPH, figure=figures.BLANK, config={"displaylogo": False}),
         html.Ul(id=ids.MASKLAB_NOTES, className="small mb-0"),
     ]), class_name="shadow-sm mb-3")
 
@@ -159,9 +162,11 @@ def inspector_card(options: list[dict]) -> dbc.Card:
                                outline=True), md=3),
         ], class_name="g-2 mb-2"),
         html.Div(id=ids.INSPECT_NOTE, className="small text-muted mb-1"),
-        dcc.Graph(id=ids.INSPECT_GRAPH, config={"displaylogo": False}),
+        dcc.Graph(id=ids.INSPECT_GRAPH, figure=figures.BLANK, config={"displaylogo": False}),
+        figure_buttons(ids.INSPECT_GRAPH),
         html.Div(id=ids.INSPECT_TABLE, className="atlas-table"),
         dcc.Download(id=ids.INSPECT_DOWNLOAD),
+        trace_buttons(),
     ]), class_name="shadow-sm mb-3")
 
 
@@ -201,9 +206,9 @@ def pretrained_card() -> dbc.Card:
                   children=None if choices else install_hint(), class_name="small"),
         dcc.Loading(html.Div([
             html.P(id=ids.PT_SUMMARY, className="small text-muted mb-1"),
-            dcc.Graph(id=ids.PT_GRID, config={"displayModeBar": False}),
+            dcc.Graph(id=ids.PT_GRID, figure=figures.BLANK, config={"displayModeBar": False}),
         ]), delay_show=300),
-        dcc.Graph(id=ids.PT_FOCUS, config={"displaylogo": False}),
+        dcc.Graph(id=ids.PT_FOCUS, figure=figures.BLANK, config={"displaylogo": False}),
         html.Div(html.P("Click a cell of the map above to see how its weight came to be.",
                         className="small text-muted"), id=ids.PT_EXPLAIN_PANEL),
         dcc.Store(id=ids.PT_EXPLAIN_SELECTION),
@@ -212,13 +217,13 @@ def pretrained_card() -> dbc.Card:
                 html.H3("Every head at a glance", className="h6 mt-2"),
                 dbc.Select(id=ids.PT_METRIC, value="previous_token", size="sm", options=[
                     {"label": info.label, "value": name} for name, info in METRIC_NAMES.items()]),
-                dcc.Graph(id=ids.PT_METRIC_GRAPH, config={"displaylogo": False}),
+                dcc.Graph(id=ids.PT_METRIC_GRAPH, figure=figures.BLANK, config={"displaylogo": False}),
             ], md=5),
             dbc.Col([
                 html.H3("Attention rollout through all layers", className="h6 mt-2"),
                 html.P("Abnar & Zuidema (2020): average the heads, add the residual, renormalise, "
                        "multiply through the layers.", className="small text-muted mb-0"),
-                dcc.Graph(id=ids.PT_ROLLOUT_GRAPH, config={"displaylogo": False}),
+                dcc.Graph(id=ids.PT_ROLLOUT_GRAPH, figure=figures.BLANK, config={"displaylogo": False}),
             ], md=7),
         ]),
         dcc.Store(id=ids.PT_STORE),

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from dashapp import ids
+from dashapp.export import export_stem, figure_filename
 from dashapp.settings import DEFAULTS, config_from_controls, settings_of
 from dashapp.share import DEFAULT_LINK, link_from_query, query_args
 from engine import run_trace
@@ -108,3 +110,70 @@ def test_a_hand_edited_nonsense_link_gets_the_defaults_and_a_message(open_page):
     page.screenshot("23-nonsense-link")
     page.page.select_option("#n-heads", "2")  # the next good change clears the message
     page.page.wait_for_selector("#control-error", state="hidden", timeout=10_000)
+
+
+def download(page, selector, folder):
+    page.page.locator(selector).scroll_into_view_if_needed()
+    with page.page.expect_download(timeout=30_000) as info:
+        page.page.click(selector)
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def figure_button(graph, fmt):
+    key = json.dumps({"format": fmt, "graph": graph, "type": ids.EXPORT_IMAGE},
+                     separators=(",", ":"))
+    return f"[id='{key}']"
+
+
+def test_the_trace_downloads_as_npz_and_json_equal_to_the_engine(page, tmp_path):
+    page.page.select_option("#n-heads", "2")
+    page.page.select_option("#mask", "padding+causal")
+    blur_fill(page, "#n-pad", "2")
+    page.page.wait_for_function("() => window.location.search.includes('n_pad=2')")
+    wanted = settings(n_heads=2, mask="padding+causal", n_pad=2)
+    trace = run_trace(config_from_controls(**wanted))
+
+    path = download(page, "#export-npz", tmp_path)
+    assert path.name == export_stem(wanted) + ".npz"
+    with np.load(path) as saved:
+        assert set(saved.files) == set(trace.arrays()) | {"tokens", "settings"}
+        for name, array in trace.arrays().items():
+            assert saved[name].dtype == array.dtype and np.array_equal(saved[name], array), name
+        assert saved["tokens"].tolist() == trace.tokens
+        assert json.loads(saved["settings"][()]) == wanted
+    page.page.wait_for_function(
+        "() => document.querySelector('#export-status').textContent.startsWith('Downloaded')")
+    page.screenshot("24-trace-downloaded")
+
+    path = download(page, "#export-json", tmp_path)
+    assert path.name == export_stem(wanted) + ".json"
+    document = json.loads(path.read_text(), parse_constant=lambda name: 1 / 0)  # no bare NaN
+    assert document["settings"] == wanted and document["tokens"] == trace.tokens
+    for entry in document["arrays"]:
+        assert np.array_equal(np.asarray(entry["data"], dtype=entry["dtype"]),
+                              trace.arrays()[entry["name"]]), entry["name"]
+
+
+def test_every_step_figure_and_the_inspector_download_as_png_and_svg(page, tmp_path):
+    default = settings()
+    svg = download(page, figure_button(ids.GRAPH_MAIN, "svg"), tmp_path)
+    assert svg.name == figure_filename(default, "step5-attention", "svg")
+    assert svg.read_text().startswith("<svg") and "head 1" in svg.read_text()
+    png = download(page, figure_button(ids.GRAPH_MAIN, "png"), tmp_path)
+    assert png.name == figure_filename(default, "step5-attention", "png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    extra = download(page, figure_button(ids.GRAPH_EXTRA, "svg"), tmp_path)  # head outputs
+    assert extra.name == figure_filename(default, "step5-attention-2", "svg")
+    assert "output" in extra.read_text()
+    inspected = download(page, figure_button(ids.INSPECT_GRAPH, "svg"), tmp_path)
+    assert inspected.name == figure_filename(default, "weights-head1", "svg")
+    page.page.click("#prev")  # step 4 has one figure: the second one's buttons go with it
+    page.page.wait_for_function("() => document.querySelector('#step-title').textContent.startsWith('Step 4')")
+    assert not page.page.locator(figure_button(ids.GRAPH_EXTRA, "svg")).is_visible()
+    mask = download(page, figure_button(ids.GRAPH_MAIN, "svg"), tmp_path)
+    assert mask.name == figure_filename(default, "step4-mask", "svg")
+    page.page.locator(figure_button(ids.GRAPH_MAIN, "svg")).scroll_into_view_if_needed()
+    page.screenshot("25-figure-buttons")
+    assert page.errors == [] and page.blocked == []
