@@ -18,8 +18,8 @@ import argparse
 import gzip
 import http.client
 import json
+import importlib.util
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -78,10 +78,9 @@ def free_port() -> int:
 
 def start_server(port: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
-    gunicorn = shutil.which("gunicorn")
-    if gunicorn:
-        cmd = [gunicorn, "dashapp.app:server", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-               "--threads", "4", "--log-level", "warning"]
+    if importlib.util.find_spec("gunicorn"):
+        cmd = [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{port}",
+               "--workers", "1", "--threads", "4", "--log-level", "warning"]
         how = "gunicorn dashapp.app:server, 1 worker, 4 threads"
     else:
         cmd = [sys.executable, "-m", "dashapp"]

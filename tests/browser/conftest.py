@@ -8,7 +8,6 @@ classroom with the network cut would. Screenshots go to artifacts/screenshots/.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -39,12 +38,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url():
     port = _free_port()
-    gunicorn = shutil.which("gunicorn") or "gunicorn"
+    # the interpreter running the tests (.venv's), and gunicorn.conf.py from the project root,
+    # with two workers so that requests of one page land on different processes
     process = subprocess.Popen(
-        [gunicorn, "dashapp.app:server", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4", "--timeout", "60"],
+        [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "WEB_CONCURRENCY": "2", "ATLAS_ACCESS_LOG": "0"},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
