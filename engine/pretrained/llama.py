@@ -53,7 +53,7 @@ class LlamaConfig:
     @classmethod
     def from_reader(cls, reader: gguf.GGUFReader) -> LlamaConfig:
         def field(key):
-            return reader.fields[f"llama.{key}"].contents()
+            return _metadata(reader, f"llama.{key}")
 
         return cls(field("block_count"), field("attention.head_count"), field("attention.head_count_kv"),
                    field("embedding_length"), field("context_length"),
@@ -139,10 +139,11 @@ def load_gguf(path: str) -> tuple[TextTokenizer, LlamaDecoder]:
         reader = _PlainReader(path)
     except (ValueError, OSError) as error:
         raise PretrainedError(f"Cannot read the GGUF file {path}: {error}") from error
-    if reader.fields["general.architecture"].contents() != "llama":
-        raise PretrainedError(f"{path} is not a Llama model; only that architecture is supported.")
+    if (_metadata(reader, "general.architecture"), _metadata(reader, "tokenizer.ggml.model")) != ("llama", "gpt2"):
+        raise PretrainedError(f"{path} is not a Llama model with a byte-level BPE tokenizer; "
+                              "only that kind is supported.")
     config = LlamaConfig.from_reader(reader)
-    tokenizer = tokenizer_from_gguf(*(reader.fields[f"tokenizer.ggml.{name}"].contents()
+    tokenizer = tokenizer_from_gguf(*(_metadata(reader, f"tokenizer.ggml.{name}")
                                       for name in ("tokens", "merges", "token_type")))
     reader.fields.clear()  # ~50 MB of parsed metadata: free it before the weights arrive
     tensors = {t.name: t for t in reader.tensors}
@@ -150,6 +151,13 @@ def load_gguf(path: str) -> tuple[TextTokenizer, LlamaDecoder]:
     layers = [_layer(tensors, i, config) for i in range(config.n_layers)]
     decoder = LlamaDecoder(config, np.array(embedding.data), embedding.tensor_type, layers)
     return tokenizer, decoder  # the reader and its memory map are dropped here
+
+
+def _metadata(reader: gguf.GGUFReader, key: str):
+    """One metadata value (a number, a string or a list), or a clear error if it is missing."""
+    if key not in reader.fields:
+        raise PretrainedError(f"The GGUF file has no {key!r} entry; it is not a model we can read.")
+    return reader.fields[key].contents()
 
 
 def _dequantize(tensors, name: str) -> np.ndarray:
