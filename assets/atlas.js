@@ -3,26 +3,37 @@
  * Everything here works on figures the server already sent, so stepping and playing
  * through the six steps never sends a request. Ids match dashapp/ids.py (a test checks).
  */
+/* [main figure, extra figure, extra figure's style, status] of one step. */
+function stepView(step, main, detail, texts) {
+  const id = texts[step - 1].id;
+  const fresh = detail && main && detail.key === main.key;
+  const figures = (main.steps[id] || []).concat(fresh ? (detail.steps[id] || []) : []);
+  const blank = {data: [], layout: {height: 40, xaxis: {visible: false}, yaxis: {visible: false}}};
+  return [figures[0] || blank, figures[1] || blank, figures[1] ? {} : {display: "none"},
+          !fresh && id !== "attention" ? "Drawing this step for the new settings…" : ""];
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   atlas: {
-    /* Pick the current step's figures and texts out of the stores. */
+    /* Pick the current step's figures and texts out of the stores. The detail store is only
+       read here (State), so the attention step is drawn as soon as the main update lands,
+       without waiting for the other steps' larger response; renderDetail follows it. */
     renderStep: function (step, main, detail, texts) {
       const lesson = texts[step - 1];
-      const id = lesson.id;
-      const fresh = detail && main && detail.key === main.key;
-      const figures = (main.steps[id] || []).concat(fresh ? (detail.steps[id] || []) : []);
-      const waiting = !fresh && id !== "attention";
-      const blank = {data: [], layout: {height: 40, xaxis: {visible: false}, yaxis: {visible: false}}};
+      const view = stepView(step, main, detail, texts);
       return [
         "Step " + lesson.number + " of " + texts.length + " · " + lesson.title,
         lesson.plain,
         lesson.math,
-        main.shapes[id],
-        figures[0] || blank,
-        figures[1] || blank,
-        figures[1] ? {} : {display: "none"},
-        waiting ? "Drawing this step for the new settings…" : "",
-      ];
+        main.shapes[lesson.id],
+      ].concat(view);
+    },
+
+    /* The other steps' figures arrived: redraw what the current step shows from them. */
+    renderDetail: function (detail, step, main, texts) {
+      const view = stepView(step, main, detail, texts);
+      if (texts[step - 1].id === "attention") view[0] = window.dash_clientside.no_update;
+      return view;
     },
 
     /* Prev, Next, Play/Pause and the ticker all move the one step slider. */

@@ -251,8 +251,17 @@ def _register_clientside(app) -> None:
         Output(ids.STEP_MATH, "children"), Output(ids.STEP_SHAPES, "children"),
         Output(ids.GRAPH_MAIN, "figure"), Output(ids.GRAPH_EXTRA, "figure"),
         Output(ids.GRAPH_EXTRA, "style"), Output(ids.STEP_STATUS, "children"),
-        Input(ids.STEP, "value"), Input(ids.MAIN_STORE, "data"), Input(ids.DETAIL_STORE, "data"),
+        Input(ids.STEP, "value"), Input(ids.MAIN_STORE, "data"), State(ids.DETAIL_STORE, "data"),
         State(ids.TEXT_STORE, "data"),
+    )
+    app.clientside_callback(
+        _clientside("renderDetail"),
+        Output(ids.GRAPH_MAIN, "figure", allow_duplicate=True),
+        Output(ids.GRAPH_EXTRA, "figure", allow_duplicate=True),
+        Output(ids.GRAPH_EXTRA, "style", allow_duplicate=True),
+        Output(ids.STEP_STATUS, "children", allow_duplicate=True),
+        Input(ids.DETAIL_STORE, "data"), State(ids.STEP, "value"), State(ids.MAIN_STORE, "data"),
+        State(ids.TEXT_STORE, "data"), prevent_initial_call=True,
     )
     app.clientside_callback(
         _clientside("navigate"),

@@ -107,7 +107,7 @@ def test_output_is_concat_times_w_o_and_concat_is_merged_heads():
     trace = run_trace(AttentionConfig(text="to be or not to be", d_model=24, n_heads=3))
     np.testing.assert_allclose(trace.output, trace.concat @ trace.params.w_o, atol=1e-6)
     np.testing.assert_array_equal(trace.concat, merge_heads(trace.head_outputs))
-    np.testing.assert_array_equal(trace.q, trace.x @ trace.params.w_q)
+    np.testing.assert_allclose(trace.q, trace.x @ trace.params.w_q, rtol=1e-5, atol=1e-5)
 
 
 def test_split_merge_round_trip_and_head_columns():
