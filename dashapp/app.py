@@ -16,18 +16,33 @@ from werkzeug.exceptions import HTTPException
 
 from dashapp.callbacks import register_callbacks
 from dashapp.page import register_page_headers, serve_page
-from dashapp.theme import BOOTSTRAP_URL, register_bootstrap
+from dashapp.theme import BOOTSTRAP_URL, PLOTLY_CARTESIAN_URL, plotly_cartesian, register_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_REQUEST_BYTES = 2 * 1024 * 1024  # a megabyte of text still reaches validation; more is 413
 log = logging.getLogger(__name__)
 
 
+class AtlasDash(Dash):
+    """Dash, but with plotly.js's cartesian bundle when it is installed (see dashapp.theme).
+
+    Dash adds the plotly package's full bundle in ``_setup_plotlyjs`` (dash 4.4.1, pinned);
+    when the smaller bundle is there, the page loads it as an ordinary script instead.
+    """
+
+    def _setup_plotlyjs(self):
+        if plotly_cartesian() is None:
+            super()._setup_plotlyjs()
+        else:
+            self._plotlyjs_url = PLOTLY_CARTESIAN_URL
+
+
 def create_app() -> Dash:
-    app = Dash(
+    app = AtlasDash(
         __name__,
         assets_folder=str(ROOT / "assets"),
         external_stylesheets=[BOOTSTRAP_URL],
+        external_scripts=[PLOTLY_CARTESIAN_URL] if plotly_cartesian() else [],
         title="Attention Atlas",
         update_title=None,
         serve_locally=True,

@@ -111,3 +111,20 @@ def test_clientside_ids_match_the_python_ids():
         assert name in {ids.PREV, ids.NEXT, ids.PLAY, ids.TICKER}
     assert set(re.findall(r'source === "([a-z-]+)"', js)) == {ids.PREV, ids.NEXT, ids.PLAY, ids.TICKER}
     assert app.layout is not None
+
+
+def test_the_smaller_plotly_bundle_is_served_when_installed_and_matches_plotly(client):
+    import json as _json
+
+    from plotly.offline import get_plotlyjs_version
+
+    from dashapp.theme import PLOTLY_CARTESIAN_URL, plotly_cartesian
+
+    wanted = _json.loads((ROOT / "package.json").read_text())["dependencies"]
+    assert wanted["plotly.js-cartesian-dist-min"] == get_plotlyjs_version()
+    page = client.get("/").get_data(as_text=True)
+    if plotly_cartesian() is None:
+        pytest.skip("npm bundle not installed: the full plotly.js is served instead")
+    assert PLOTLY_CARTESIAN_URL in page and "plotly.min.js" not in page
+    script = client.get(PLOTLY_CARTESIAN_URL)
+    assert script.status_code == 200 and get_plotlyjs_version() in script.get_data(as_text=True)[:300]
