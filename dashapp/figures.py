@@ -68,7 +68,8 @@ def grid_layout(titles: list[str], n_cols: int, *, row_px: int, square: bool,
     (``x_labels_px``) and the next row's title, so nothing overlaps.
     """
     n_rows = math.ceil(len(titles) / n_cols)
-    title_px, col_gap = 24, 0.035
+    title_px = 24
+    col_gap = 0.075 if square else 0.035  # token maps carry y labels ("cat #1") between panels
     height = n_rows * (row_px + x_labels_px + title_px) + 20
     width = (1 - col_gap * (n_cols - 1)) / n_cols
     layout, notes = {}, []

@@ -90,8 +90,8 @@ def mask_sentence(trace: AttentionTrace, weights: np.ndarray, reference: np.ndar
     parts = []
     if "padding" in config.mask:
         pad = config.n_pad
-        keys = "key is" if pad == 1 else f"{pad} keys are"
-        parts.append(f"the last {keys} PAD and get zero weight (largest weight on a PAD key: "
+        keys = "key is PAD and gets" if pad == 1 else f"{pad} keys are PAD and get"
+        parts.append(f"the last {keys} zero weight (largest weight on a PAD key: "
                      f"{weights[:, n_tokens - pad:].max():.3f}); the PAD queries still attend to the "
                      f"real tokens, their rows sum to {weights[n_tokens - pad:].sum(axis=1).min():.3f}")
     if "causal" in config.mask:

@@ -20,7 +20,7 @@ MAX_DIMS_SHOWN = 16  # head vectors wider than this show their first 16 dims and
 def fmt(value: float) -> str:
     if math.isinf(value):
         return "−∞" if value < 0 else "∞"
-    return f"{value:.3f}"
+    return f"{value:.3f}" if abs(value) >= 0.0005 else "0.000"  # no "-0.000"
 
 
 def _table(header: list[str], rows: list[list[str]], highlight_col: int | None = None):
