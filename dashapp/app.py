@@ -51,8 +51,9 @@ def create_app() -> Dash:
     server = app.server
     server.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        # zstd and brotli at low levels: a 3 MB update compresses in a few ms, not 60
-        COMPRESS_ALGORITHM=["zstd", "br", "gzip"], COMPRESS_ZSTD_LEVEL=3, COMPRESS_BR_LEVEL=4,
+        # zstd and brotli at their fastest levels: base64 float32 compresses about as well
+        # at level 1 as at 3 (1.29 vs 1.26 MB of 3 MB) in 17 ms instead of 43
+        COMPRESS_ALGORITHM=["zstd", "br", "gzip"], COMPRESS_ZSTD_LEVEL=1, COMPRESS_BR_LEVEL=1,
         COMPRESS_LEVEL=5, COMPRESS_MIN_SIZE=1024,
     )
     register_bootstrap(server)

@@ -25,6 +25,7 @@ DIVERGING = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a
 MASKED_GREY = "#c9c9c9"
 UNDERLAY = [[0.0, "rgba(0,0,0,0)"], [1.0, MASKED_GREY]]
 MAX_LABELLED_TOKENS = 48  # beyond this, tick labels would overlap: hover still names tokens
+RICH_HOVER_TOKENS = 64  # up to this, attention hover also carries raw scores and masked cells
 
 # What an idle graph shows until its data arrives: no axes, so plotly measures no tick
 # labels (eight empty graphs with default axes cost about a second of the first paint).
@@ -247,10 +248,14 @@ def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.n
 
     Hover names the query and key tokens with their positions, the head, the weight to
     3 decimals and the raw score; masked cells are grey and their hover says so. ``badges``
-    (short text, hover text) per head are added to the heads' titles.
+    (short text, hover text) per head are added to the heads' titles. Beyond
+    RICH_HOVER_TOKENS the cells are a few pixels wide: the figure then leaves out the raw
+    scores and the masked cells' own hover (grey background instead of an underlay), which
+    halves what a 128-token update sends; a click on a cell still explains it in full.
     """
     labels = token_labels(tokens)
     n_heads = weights.shape[0]
+    rich = len(tokens) <= RICH_HOVER_TOKENS
     titles = [f"head {h + 1}" for h in range(n_heads)] + ["average of all heads"]
     axes, notes, height = grid_layout(titles, min(n_heads + 1, max_cols),
                                       row_px=_panel_px(len(tokens)), square=True,
@@ -261,24 +266,27 @@ def attention_figure(weights: np.ndarray, mean_weights: np.ndarray, scores: np.n
         _set_token_axes(axes, n, len(tokens), x_tokens=True)
         x_name, y_name = _axis_names(n)
         is_mean = n == n_heads
-        if masked.any():
-            data.append({**_mask_underlay(masked, labels, n, titles[n]),
-                         "meta": {"head": None if is_mean else n}})
+        head = None if is_mean else n
+        if masked.any() and rich:
+            data.append({**_mask_underlay(masked, labels, n, titles[n]), "meta": {"head": head}})
         trace = {"type": "heatmap", "x": labels, "y": labels, "xaxis": x_name, "yaxis": y_name,
-                 "coloraxis": "coloraxis", "hoverongaps": False, "meta": {"head": None if is_mean else n},
+                 "coloraxis": "coloraxis", "hoverongaps": False, "meta": {"head": head},
                  "z": typed_array(_with_gaps(mean_weights if is_mean else weights[n], allowed))}
-        if is_mean:
-            trace["hovertemplate"] = ("<b>average of all heads</b><br>query %{y}<br>key %{x}<br>"
-                                      "mean weight %{z:.3f}<extra></extra>")
-        else:
+        value = "mean weight" if is_mean else "weight"
+        extra = "<br>raw score %{customdata:.3f}" if rich and not is_mean else (
+            "" if rich else "<br>(click for the score)")
+        trace["hovertemplate"] = (f"<b>{titles[n]}</b><br>query %{{y}}<br>key %{{x}}<br>"
+                                  f"{value} %{{z:.3f}}{extra}<extra></extra>")
+        if rich and not is_mean:
             trace["customdata"] = typed_array(scores[n])
-            trace["hovertemplate"] = (f"<b>head {n + 1}</b><br>query %{{y}}<br>key %{{x}}<br>"
-                                      "weight %{z:.3f}<br>raw score %{customdata:.3f}<extra></extra>")
         data.append(trace)
     for note, (badge, details) in zip(notes, badges or []):
         note["text"] += f" <span style='font-size:11px;color:#555'>· {badge}</span>"
         note["hovertext"] = details
-    return _figure(data, axes, notes, height, _sequential_axis("weight"))
+    figure = _figure(data, axes, notes, height, _sequential_axis("weight"))
+    if not rich:
+        figure["layout"]["plot_bgcolor"] = MASKED_GREY  # gaps (masked cells) show grey
+    return figure
 
 
 VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",

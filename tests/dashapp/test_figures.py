@@ -118,3 +118,15 @@ def test_grid_layout_keeps_panels_apart_and_inside_the_figure():
     for y0, y1 in domains:
         assert 0 <= y0 < y1 <= 1
     assert domains[2][1] < domains[0][0]  # the second row sits wholly below the first
+
+
+def test_long_inputs_keep_weights_and_drop_the_heavy_hover_extras():
+    trace = run_trace(AttentionConfig(input_mode="random", seq_len=figures.RICH_HOVER_TOKENS + 1,
+                                      mask="causal", d_model=16, n_heads=2))
+    fig = figures.attention_figure(trace.weights, trace.mean_weights, trace.scores,
+                                   trace.mask, trace.tokens)
+    assert len(fig["data"]) == 3 and all("customdata" not in t for t in fig["data"])
+    z = decode(fig["data"][1]["z"])
+    np.testing.assert_array_equal(z[trace.mask], trace.weights[1][trace.mask])
+    assert fig["layout"]["plot_bgcolor"] == figures.MASKED_GREY
+    assert "click for the score" in fig["data"][0]["hovertemplate"]
