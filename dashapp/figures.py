@@ -95,6 +95,8 @@ def _token_axis(n_tokens: int, reverse: bool = False) -> dict:
     """A categorical axis of token labels; the labels themselves come with each trace."""
     axis = {"type": "category", "showticklabels": n_tokens <= MAX_LABELLED_TOKENS,
             "tickfont": {"size": 11}, "showgrid": False, "zeroline": False}
+    if not reverse:
+        axis["tickangle"] = -60  # fixed: plotly's automatic angle lays every label out twice
     if reverse:
         axis["autorange"] = "reversed"  # first token on top, like a matrix
     return axis
