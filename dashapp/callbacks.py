@@ -13,7 +13,6 @@ from dash.exceptions import PreventUpdate
 
 from dashapp import ids
 from dashapp.export import register_export_callbacks
-from dashapp.share import register_share_callbacks
 from dashapp.pretrained import (
     PretrainedUnavailable,
     focus_view,
@@ -23,18 +22,19 @@ from dashapp.pretrained import (
     rollout_view,
     run_pretrained,
 )
-from dashapp.toolkit import mask_lab_view, metrics_rows, metrics_table
-from dashapp.weight_panel import average_panel, explanation_panel
-from engine.explain import explain_weight
 from dashapp.settings import (
     config_from_controls,
     config_from_settings,
     settings_of,
     whole_number,
 )
-from dashapp.views import ARRAY_LABELS, array_csv, detail_view, inspector_view, main_view
+from dashapp.share import register_share_callbacks
+from dashapp.toolkit import mask_lab_view, metrics_rows, metrics_table
 from dashapp.traces import trace_for
+from dashapp.views import ARRAY_LABELS, array_csv, detail_view, inspector_view, main_view
+from dashapp.weight_panel import average_panel, explanation_panel
 from engine import ConfigError
+from engine.explain import explain_weight
 
 CONTROLS = (ids.MODE, ids.TEXT, ids.SEQ_LEN, ids.D_MODEL, ids.N_HEADS, ids.SEED, ids.MASK,
             ids.N_PAD, ids.POSITIONAL, ids.SCALE)
