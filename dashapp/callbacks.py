@@ -252,7 +252,7 @@ def _register_clientside(app) -> None:
         Output(ids.GRAPH_MAIN, "figure"), Output(ids.GRAPH_EXTRA, "figure"),
         Output(ids.GRAPH_EXTRA, "style"), Output(ids.STEP_STATUS, "children"),
         Input(ids.STEP, "value"), Input(ids.MAIN_STORE, "data"), State(ids.DETAIL_STORE, "data"),
-        State(ids.TEXT_STORE, "data"),
+        State(ids.TEXT_STORE, "data"), prevent_initial_call=True,  # the page arrives drawn
     )
     app.clientside_callback(
         _clientside("renderDetail"),

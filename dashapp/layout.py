@@ -96,19 +96,34 @@ def navigator_card(step: int = DEFAULT_STEP) -> dbc.Card:
     ]), class_name="shadow-sm mb-3")
 
 
-def step_card() -> dbc.Card:
+def step_view(step: int, main: dict, detail: dict, texts: list[dict]) -> dict:
+    """What the step card shows first, so the page arrives drawn (assets/atlas.js's
+    stepView picks the same figures for every later step or settings change)."""
+    lesson = texts[step - 1]
+    shown = main["steps"].get(lesson["id"], []) + detail["steps"].get(lesson["id"], [])
+    return {"title": f"Step {lesson['number']} of {len(texts)} · {lesson['title']}",
+            "plain": lesson["plain"], "math": lesson["math"], "shapes": main["shapes"][lesson["id"]],
+            "main": shown[0] if shown else figures.BLANK,
+            "extra": shown[1] if len(shown) > 1 else figures.BLANK}
+
+
+def step_card(view: dict) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
-        html.H2(id=ids.STEP_TITLE, className="h5"),
+        html.H2(view["title"], id=ids.STEP_TITLE, className="h5"),
         dbc.Row([
-            dbc.Col(dcc.Markdown(id=ids.STEP_PLAIN, mathjax=True, className="atlas-plain"), lg=6),
-            dbc.Col(dcc.Markdown(id=ids.STEP_MATH, mathjax=True, className="atlas-math"), lg=6),
+            dbc.Col(dcc.Markdown(view["plain"], id=ids.STEP_PLAIN, mathjax=True,
+                                 className="atlas-plain"), lg=6),
+            dbc.Col(dcc.Markdown(view["math"], id=ids.STEP_MATH, mathjax=True,
+                                 className="atlas-math"), lg=6),
         ]),
-        html.P(id=ids.STEP_SHAPES, className="font-monospace small text-muted mb-2"),
+        html.P(view["shapes"], id=ids.STEP_SHAPES, className="font-monospace small text-muted mb-2"),
         html.Div(id=ids.STEP_STATUS, className="small text-muted"),
-        dcc.Graph(id=ids.GRAPH_MAIN, figure=figures.BLANK, config={"displaylogo": False}, className="atlas-graph"),
+        dcc.Graph(id=ids.GRAPH_MAIN, figure=view["main"], config={"displaylogo": False},
+                  className="atlas-graph"),
         figure_buttons(ids.GRAPH_MAIN),
-        dcc.Graph(id=ids.GRAPH_EXTRA, figure=figures.BLANK, config={"displaylogo": False}, className="atlas-graph",
-                  style={"display": "none"}),
+        dcc.Graph(id=ids.GRAPH_EXTRA, figure=view["extra"], config={"displaylogo": False},
+                  className="atlas-graph",
+                  style={} if view["extra"] is not figures.BLANK else {"display": "none"}),
         figure_buttons(ids.GRAPH_EXTRA),  # hidden with the graph (assets/atlas.css)
     ]), class_name="shadow-sm mb-3")
 
@@ -236,21 +251,23 @@ def build_layout(settings: dict = DEFAULTS, step: int = DEFAULT_STEP,
     """The whole page for valid ``settings`` (a link's, see dashapp/page.py) and ``step``,
     with their figures already in the stores; ``error`` says what a link got wrong."""
     trace = run_trace(config_from_controls(**settings))
+    main, detail, texts = main_view(trace), detail_view(trace), step_texts()
     return html.Div([
         navbar(),
         dbc.Container(dbc.Tabs(id=ids.TABS, active_tab=ids.TAB_WALKTHROUGH, class_name="mb-3",
                                children=[
             dbc.Tab(label="Step by step", tab_id=ids.TAB_WALKTHROUGH, children=dbc.Row([
                 dbc.Col(controls_card(settings, error), lg=3, class_name="mb-3"),
-                dbc.Col([navigator_card(step), step_card(), explain_card(), metrics_card(),
+                dbc.Col([navigator_card(step), step_card(step_view(step, main, detail, texts)),
+                         explain_card(), metrics_card(),
                          mask_lab_card(), inspector_card(inspector_options(trace))], lg=9),
             ])),
             dbc.Tab(label="Pretrained models", tab_id=ids.TAB_PRETRAINED, children=pretrained_card()),
         ]), fluid=True),
         dcc.Store(id=ids.CONFIG_STORE, data=settings_of(trace.config)),
-        dcc.Store(id=ids.MAIN_STORE, data=main_view(trace)),
-        dcc.Store(id=ids.DETAIL_STORE, data=detail_view(trace)),
-        dcc.Store(id=ids.TEXT_STORE, data=step_texts()),
+        dcc.Store(id=ids.MAIN_STORE, data=main),
+        dcc.Store(id=ids.DETAIL_STORE, data=detail),
+        dcc.Store(id=ids.TEXT_STORE, data=texts),
         dcc.Store(id=ids.CHOICES_STORE, data=list(D_MODEL_CHOICES)),
         dcc.Location(id=ids.LOCATION, refresh=False),
     ])

@@ -128,3 +128,20 @@ def test_the_smaller_plotly_bundle_is_served_when_installed_and_matches_plotly(c
     assert PLOTLY_CARTESIAN_URL in page and "plotly.min.js" not in page
     script = client.get(PLOTLY_CARTESIAN_URL)
     assert script.status_code == 200 and get_plotlyjs_version() in script.get_data(as_text=True)[:300]
+
+
+def test_the_page_arrives_with_its_step_already_drawn():
+    from dashapp.layout import step_view
+    from dashapp.lessons import step_texts
+    from dashapp.settings import config_from_controls
+    from dashapp.views import detail_view, main_view
+    from engine import run_trace
+
+    trace = run_trace(config_from_controls(**DEFAULTS))
+    main, detail, texts = main_view(trace), detail_view(trace), step_texts()
+    attention = step_view(5, main, detail, texts)
+    assert attention["main"] is main["steps"]["attention"][0]
+    assert attention["extra"] is detail["steps"]["attention"][0]
+    assert attention["title"] == "Step 5 of 6 · Scaled dot-product attention"
+    first = step_view(1, main, detail, texts)
+    assert first["main"] is detail["steps"]["input"][0] and first["shapes"] == main["shapes"]["input"]
