@@ -185,14 +185,6 @@ def inspector_card(options: list[dict]) -> dbc.Card:
     ]), class_name="shadow-sm mb-3")
 
 
-def number_table(header: list[str], rows: list[list[str]]) -> dbc.Table:
-    """A compact table of numbers: tokens down the side, columns along the top."""
-    return dbc.Table([
-        html.Thead(html.Tr([html.Th(h) for h in header])),
-        html.Tbody([html.Tr([html.Th(row[0])] + [html.Td(v) for v in row[1:]]) for row in rows]),
-    ], size="sm", bordered=True, hover=True, class_name="font-monospace small mb-0")
-
-
 def navbar() -> dbc.Navbar:
     return dbc.Navbar(dbc.Container([
         html.Span([html.Span("Attention Atlas", className="fw-bold"),
