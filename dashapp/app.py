@@ -8,6 +8,7 @@ Nothing here holds per-user state: any worker may serve any request.
 from __future__ import annotations
 
 import logging
+import traceback
 from pathlib import Path
 
 from dash import Dash
@@ -76,12 +77,20 @@ def _register_health_and_guards(server) -> None:
     def bad_callback_request(error):
         if isinstance(error, HTTPException):
             return error
-        if request.path.endswith("/_dash-update-component"):
+        if request.path.endswith("/_dash-update-component") and not _raised_by_us(error):
             # A hand-made request Dash cannot even dispatch (missing or mistyped fields):
-            # the client's fault, so a 400 with a reason, never a 500 page.
+            # the client's fault, so a 400 with a reason, never a 500 page. An exception
+            # from our own callbacks is a bug of ours and stays a logged 500.
             log.warning("rejected callback request: %r", error)
             return jsonify(error="malformed callback request", detail=type(error).__name__), 400
         raise error
+
+
+def _raised_by_us(error: BaseException) -> bool:
+    """True when the traceback passes through this project's code (dashapp/ or engine/)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(Path(frame.filename).resolve().is_relative_to(ROOT / folder)
+               for frame in frames for folder in ("dashapp", "engine"))
 
 
 app = create_app()

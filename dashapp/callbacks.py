@@ -31,7 +31,14 @@ from dashapp.settings import (
 from dashapp.share import register_share_callbacks
 from dashapp.toolkit import mask_lab_view, metrics_rows, metrics_table
 from dashapp.traces import trace_for
-from dashapp.views import ARRAY_LABELS, array_csv, detail_view, inspector_view, main_view
+from dashapp.views import (
+    array_csv,
+    detail_view,
+    inspectable,
+    inspector_options,
+    inspector_view,
+    main_view,
+)
 from dashapp.weight_panel import average_panel, explanation_panel
 from engine import ConfigError
 from engine.explain import explain_weight
@@ -58,28 +65,31 @@ def detail_update(settings):
         return no_update
 
 
+def _inspected(settings, name, head):
+    """The trace and the (array, head) of it the inspector shows; raises ConfigError."""
+    trace = trace_for(config_from_settings(settings))
+    return (trace, *inspectable(trace, name, whole_number("head", head)))
+
+
 def inspector_update(settings, name, head):
-    """(figure, table, note, head options) for the matrix inspector."""
+    """(figure, table, note, array options, array, head options, head) for the inspector:
+    the choices follow the trace, so an array or head that no longer exists is replaced."""
     try:
-        trace = trace_for(config_from_settings(settings))
-        if name not in ARRAY_LABELS:
-            raise ConfigError(f"unknown array {str(name)[:40]!r}")
-        figure, table, note = inspector_view(trace, name, whole_number("head", head))
+        trace, name, head = _inspected(settings, name, head)
     except ConfigError as error:
-        return no_update, no_update, str(error), no_update
+        return no_update, no_update, str(error), no_update, no_update, no_update, no_update
+    figure, table, note = inspector_view(trace, name, head)
     heads = [{"label": f"head {h + 1}", "value": str(h)} for h in range(trace.n_heads)]
-    return figure, dcc.Markdown(table, className="atlas-md-table"), note, heads
+    return (figure, dcc.Markdown(table, className="atlas-md-table"), note,
+            inspector_options(trace), name, heads, str(head))
 
 
 def csv_download(settings, name, head):
     try:
-        trace = trace_for(config_from_settings(settings))
-        if name not in ARRAY_LABELS:
-            raise ConfigError(f"unknown array {str(name)[:40]!r}")
-        filename, text = array_csv(trace, name, whole_number("head", head))
+        trace, name, head = _inspected(settings, name, head)
     except ConfigError:
         return no_update
-    return dcc.send_string(text, filename)
+    return dcc.send_string(*reversed(array_csv(trace, name, head)))
 
 
 def pretrained_update(active_tab, model, text):
@@ -98,9 +108,7 @@ def pretrained_focus(settings, selection):
         raise PreventUpdate
     try:
         trace = run_pretrained(settings.get("model"), settings.get("text"))
-        head = selection.get("head")
-        return focus_view(trace, whole_number("layer", selection.get("layer")),
-                          None if head is None else whole_number("head", head))
+        return focus_view(trace, selection.get("layer"), selection.get("head"))
     except (PretrainedUnavailable, ConfigError):
         return no_update
 
@@ -196,8 +204,9 @@ def register_callbacks(app) -> None:
                  prevent_initial_call=True)(detail_update)
     app.callback(
         Output(ids.INSPECT_GRAPH, "figure"), Output(ids.INSPECT_TABLE, "children"),
-        Output(ids.INSPECT_NOTE, "children"),
-        Output(ids.INSPECT_HEAD, "options"),
+        Output(ids.INSPECT_NOTE, "children"), Output(ids.INSPECT_ARRAY, "options"),
+        Output(ids.INSPECT_ARRAY, "value"), Output(ids.INSPECT_HEAD, "options"),
+        Output(ids.INSPECT_HEAD, "value"),
         Input(ids.CONFIG_STORE, "data"), Input(ids.INSPECT_ARRAY, "value"),
         Input(ids.INSPECT_HEAD, "value"),
     )(inspector_update)

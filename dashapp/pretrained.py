@@ -15,6 +15,8 @@ from functools import lru_cache
 import numpy as np
 
 from dashapp import figures
+from dashapp.settings import whole_number
+from engine import causal_mask
 
 MAX_TEXT_CHARS = 5_000  # refuse a megabyte before the tokenizer sees it
 DEFAULT_TEXT = "The cat sat on the mat because it was warm."
@@ -84,26 +86,38 @@ def grid_view(trace) -> dict:
     return {"grid": grid, "summary": summary}
 
 
+def layer_and_head(trace, layer, head) -> tuple[int, int | None]:
+    """A clicked (layer, head) made valid for this trace (head None = the layer's average);
+    raises ConfigError for values that are not whole numbers."""
+    layer = min(max(whole_number("layer", layer), 0), trace.n_layers - 1)
+    if head is None:
+        return layer, None
+    return layer, min(max(whole_number("head", head), 0), trace.n_heads - 1)
+
+
 def focus_view(trace, layer, head) -> dict:
     """One map large, with hover: a head of a layer, or the layer's head average (head None)."""
-    layer = min(max(int(layer), 0), trace.n_layers - 1)
+    layer, head = layer_and_head(trace, layer, head)
     if head is None:
         weights, title = trace.attentions[layer].mean(axis=0), f"layer {layer + 1} · average of heads"
     else:
-        head = min(max(int(head), 0), trace.n_heads - 1)
         weights, title = trace.attentions[layer, head], f"layer {layer + 1} · head {head + 1}"
     return figures.matrix_figure([(title, weights.astype(np.float32))], trace.tokens,
                                  columns="tokens", colours="weights")
+
+
+def _allowed(trace):
+    """The model's own mask: causal for a decoder, none for an encoder."""
+    return causal_mask(trace.n_tokens) if trace.causal else None
 
 
 def metric_grid_view(trace, metric: str) -> dict:
     """One metric for every (layer, head) of the model, as a layers x heads heatmap."""
     from engine.metrics import METRIC_NAMES, layer_head_metrics
 
-    if metric not in METRIC_NAMES:
+    if not isinstance(metric, str) or metric not in METRIC_NAMES:
         raise PretrainedUnavailable(f"unknown metric {str(metric)[:40]!r}")
-    allowed = np.tril(np.ones((trace.n_tokens,) * 2, bool)) if trace.causal else None
-    values = getattr(layer_head_metrics(trace.attentions, allowed), metric)
+    values = getattr(layer_head_metrics(trace.attentions, _allowed(trace)), metric)
     return figures.layer_head_figure(values, METRIC_NAMES[metric].label)
 
 
@@ -121,16 +135,13 @@ def pretrained_explanation(trace, selection: dict, query: int, key: int) -> list
     from dashapp.weight_panel import average_panel, explanation_panel
     from engine.explain import explain_weight
 
-    layer = min(max(int(selection.get("layer", 0)), 0), trace.n_layers - 1)
-    head = selection.get("head")
+    layer, head = layer_and_head(trace, selection.get("layer", 0), selection.get("head"))
     if head is None:
         return average_panel(trace.attentions[layer][:, query, key],
                              float(trace.attentions[layer][:, query, key].mean()), trace.tokens,
                              query, key)
-    head = min(max(int(head), 0), trace.n_heads - 1)
-    allowed = np.tril(np.ones((trace.n_tokens,) * 2, bool)) if trace.causal else None
     keys = trace.keys[layer]
-    explanation = explain_weight(trace.queries[layer], keys, np.zeros_like(keys), allowed,
+    explanation = explain_weight(trace.queries[layer], keys, np.zeros_like(keys), _allowed(trace),
                                  head, query, key, scale=True)
     return explanation_panel(explanation, trace.tokens, f"layer {layer + 1} · head {head + 1}",
                              values=False)

@@ -88,7 +88,9 @@ def mask_sentence(trace: AttentionTrace, weights: np.ndarray, reference: np.ndar
     if config.mask == "none":
         return "no mask: every query may look at every key. This is the reference."
     parts = []
-    if "padding" in config.mask:
+    if "padding" in config.mask and config.n_pad == 0:
+        parts.append("a single token leaves no room for PAD keys, so padding closes nothing")
+    elif "padding" in config.mask:
         pad = config.n_pad
         keys = "key is PAD and gets" if pad == 1 else f"{pad} keys are PAD and get"
         parts.append(f"the last {keys} zero weight (largest weight on a PAD key: "

@@ -71,13 +71,20 @@ def inspector_options(trace: AttentionTrace) -> list[dict]:
             for name, a in trace.arrays().items()]
 
 
+def inspectable(trace: AttentionTrace, name, head: int) -> tuple[str, int]:
+    """(array name, head) the inspector can show for this trace: an array the trace does not
+    have (P after positions were switched off, or a forged name) falls back to the weights,
+    and the head is clamped to the trace's heads."""
+    if not isinstance(name, str) or name not in trace.arrays():
+        name = "weights"
+    return name, min(max(head, 0), trace.n_heads - 1)
+
+
 def array_slice(trace: AttentionTrace, name: str, head: int) -> tuple[np.ndarray, str]:
-    """The 2-D matrix to show for array ``name`` (one head's slice of a 3-D array)."""
-    array = trace.arrays().get(name)
-    if array is None:
-        raise KeyError(f"no array named {name!r} in this trace")
+    """The 2-D matrix to show for array ``name`` (one head's slice of a 3-D array);
+    ``name`` and ``head`` as :func:`inspectable` returns them."""
+    array = trace.arrays()[name]
     if array.ndim == 3:
-        head = min(max(head, 0), array.shape[0] - 1)
         return array[head], f"{ARRAY_LABELS[name]} · head {head + 1}"
     return array, ARRAY_LABELS[name]
 

@@ -75,6 +75,8 @@ class AttentionConfig:
 
     def __post_init__(self) -> None:
         # 1) types and ranges of the plain settings, cheapest first
+        if not isinstance(self.text, str):  # in every mode: a config must stay hashable
+            raise ConfigError(f"text must be a string, not {type(self.text).__name__}")
         _check_choice("input mode", self.input_mode, INPUT_MODES)
         _check_choice("mask", self.mask, MASKS)
         for flag in ("positional", "scale"):

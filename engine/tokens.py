@@ -11,8 +11,8 @@ The rules are simple on purpose, so that a student can predict them:
 * **random** — no text: ``seq_len`` tokens labelled ``t0 … t{n-1}``.
 * **auto** — numbers when every piece parses as a finite number, else words.
 
-This module only splits and parses; it raises :class:`ValueError` subclasses from
-``engine.config`` through the ``fail`` callback so it needs no import cycle.
+This module only splits and parses; ``engine.config`` turns what it finds into
+:class:`~engine.config.ConfigError` messages.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ if [ -f requirements-models.txt ]; then
 fi
 if command -v npm >/dev/null 2>&1; then
   # plotly.js's cartesian bundle (package.json): 1.5 MB to parse instead of 4.7 MB
-  npm ci --no-audit --no-fund --silent >/dev/null 2>&1 || npm install --no-audit --no-fund --silent >/dev/null
+  npm ci --no-audit --no-fund --silent >/dev/null 2>&1 || npm install --no-audit --no-fund --silent >/dev/null \
+    || echo "npm could not install plotly.js's cartesian bundle: the full bundle will be served" >&2
 else
   echo "npm not found: the app will serve plotly's full bundle (slower first paint)" >&2
 fi

@@ -145,3 +145,15 @@ def test_the_page_arrives_with_its_step_already_drawn():
     assert attention["title"] == "Step 5 of 6 · Scaled dot-product attention"
     first = step_view(1, main, detail, texts)
     assert first["main"] is detail["steps"]["input"][0] and first["shapes"] == main["shapes"]["input"]
+
+
+def test_a_bug_in_our_own_callback_is_a_500_not_a_disguised_400(client, monkeypatch):
+    import dashapp.callbacks as callbacks
+
+    def broken(*_args):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(callbacks, "config_from_controls", broken)
+    server.config["PROPAGATE_EXCEPTIONS"] = False
+    response = post(client, main_request())
+    assert response.status_code == 500

@@ -41,18 +41,28 @@ def test_detail_update_has_every_other_step_and_ignores_forged_settings():
 
 def test_inspector_shows_the_chosen_head_and_offers_every_head():
     settings, *_ = main_update(*controls())
-    figure, table, note, heads = inspector_update(settings, "weights", "2")
+    figure, table, note, arrays, name, heads, head = inspector_update(settings, "weights", "2")
     trace = run_trace(AttentionConfig(text=DEFAULTS["text"], input_mode="words", mask="causal"))
-    assert len(heads) == 4 and "head 3" in note
+    assert len(heads) == 4 and "head 3" in note and (name, head) == ("weights", "2")
+    assert [a["value"] for a in arrays] == list(trace.arrays())
     lines = table.children.splitlines()
     assert lines[0].startswith("| token | the \\#0 | cat \\#1 |")
     assert lines[3].startswith(f"| **cat \\#1** | {trace.weights[2, 1, 0]:.4f} | ")
 
 
-def test_inspector_refuses_unknown_arrays_and_bad_heads_with_a_message():
+def test_inspector_replaces_arrays_and_heads_the_trace_no_longer_has():
     settings, *_ = main_update(*controls())
-    assert "unknown array" in inspector_update(settings, "__class__", "0")[2]
+    for forged in ("__class__", ["weights"], {"a": 1}, None):
+        assert inspector_update(settings, forged, "0")[4] == "weights"
     assert "whole number" in inspector_update(settings, "weights", "x")[2]
+    # positions switched off: P is gone, so the inspector falls back instead of failing
+    no_positions, *_ = main_update(*controls(positional=False))
+    outputs = inspector_update(no_positions, "positional", "0")
+    assert outputs[4] == "weights" and "positional" not in [a["value"] for a in outputs[3]]
+    # fewer heads: the picked head is clamped, and the CSV is named after what it holds
+    two_heads, *_ = main_update(*controls(n_heads="2", d_model="16"))
+    assert inspector_update(two_heads, "weights", "3")[6] == "1"
+    assert csv_download(two_heads, "weights", "3")["filename"] == "weights_head2.csv"
 
 
 def test_csv_download_has_the_full_precision_numbers():
@@ -65,4 +75,5 @@ def test_csv_download_has_the_full_precision_numbers():
     assert table[0][:3] == ["token", "the #0", "cat #1"]
     values = np.array([[float(v) for v in row[1:]] for row in table[1:]], dtype=np.float32)
     np.testing.assert_array_equal(values, trace.masked_scores[1])
-    assert csv_download(settings, "nope", "0") is no_update
+    assert csv_download(settings, "nope", "0")["filename"] == "weights_head1.csv"  # what the inspector shows
+    assert csv_download({"d_model": "x"}, "weights", "0") is no_update

@@ -96,3 +96,14 @@ def test_pretrained_explanation_reproduces_the_models_weight(minilm_trace):
         assert exp.weight == pytest.approx(float(trace.attentions[layer, head, query, key]), abs=1e-5)
         panel = pretrained_explanation(trace, {"layer": layer, "head": head}, query, key)
         assert f"{trace.attentions[layer, head, query, key]:.3f}" in panel[0].children
+
+
+def test_forged_pretrained_values_get_no_crash(minilm_trace):
+    from dashapp.callbacks import pretrained_explain, pretrained_metric
+
+    settings = {"model": "minilm", "text": "The cat sat on the mat."}
+    with pytest.raises(PreventUpdate):
+        pretrained_metric(settings, ["entropy"])
+    panel = pretrained_explain(settings, {"layer": [1], "head": 0}, {"query": 1, "key": 0})
+    assert "whole number" in panel.children
+    assert pretrained_focus(settings, {"layer": {"a": 1}, "head": 0}) is not None

@@ -53,3 +53,9 @@ def test_fields_that_do_not_apply_are_ignored():
     # a garbage token count does not matter when the mode is words, nor PAD keys without padding
     config = config_from_controls(**{**DEFAULTS, "seq_len": "junk", "mask": "causal", "n_pad": "junk"})
     assert config.n_pad == 0
+
+
+def test_text_must_be_a_string_in_every_mode():
+    # a dict would make the config unhashable and break the per-process trace cache
+    with pytest.raises(ConfigError, match="string"):
+        config_from_controls(**{**DEFAULTS, "mode": "random", "text": {"a": 1}})

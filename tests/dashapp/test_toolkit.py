@@ -100,3 +100,10 @@ def test_metrics_update_renders_a_sortable_table():
     assert order == {"by": "entropy", "descending": True}
     table, order = metrics_update(settings_for(), "entropy", order)
     assert order == {"by": "entropy", "descending": False} and "Entropy ▲" in texts(table)
+
+
+def test_mask_lab_and_every_callback_survive_a_single_token():
+    figure, notes, _ = mask_lab_update(settings_for(text="hello"), "avg")
+    assert len(figure["data"]) == 8 and "no room for PAD" in notes[1].children
+    single = settings_for(mode="random", seq_len=1)
+    assert mask_lab_update(single, "0")[0]["data"]
