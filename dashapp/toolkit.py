@@ -14,16 +14,16 @@ from dash import html
 from dashapp import figures, ids
 from dashapp.traces import trace_for
 from engine import MASKS, AttentionConfig, AttentionTrace
-from engine.metrics import METRIC_NAMES, head_metrics
+from engine import metrics as engine_metrics
+from engine.metrics import METRIC_NAMES
 
 MASK_LAB_PAD = 2  # PAD keys the lab uses when the settings have none
 
 
 def metrics_rows(trace: AttentionTrace) -> list[dict]:
-    """One dict per head: 'head' (1-based) and the six metrics, plain floats."""
-    metrics = head_metrics(trace.weights, trace.mask)
-    return [{"head": h + 1, **{name: float(getattr(metrics, name)[h]) for name in METRIC_NAMES}}
-            for h in range(trace.n_heads)]
+    """One dict per head: 'head' (numbered from 1, as the page shows) and the six metrics."""
+    rows = engine_metrics.metrics_table(trace.weights, trace.mask)
+    return [{**row, "head": row["head"] + 1} for row in rows]
 
 
 def head_badges(rows: list[dict]) -> list[tuple[str, str]]:

@@ -17,6 +17,8 @@ from numbers import Integral
 
 import numpy as np
 
+from engine.attention import softmax
+
 
 @dataclass(frozen=True, eq=False)
 class WeightExplanation:
@@ -72,7 +74,7 @@ def explain_weight(q_heads, k_heads, v_heads, allowed, head: int, query: int, ke
     allowed_row = allowed[query]  # (T,)
     masked_row = np.where(allowed_row, row_scores, -np.inf)  # (T,)
     # 6) softmax
-    row_weights = _masked_softmax(row_scores, allowed_row)  # (T,)
+    row_weights = softmax(masked_row)  # (T,) the engine's own softmax, all 0 if none is allowed
     # 7) mix values
     v = v_heads[head]  # (T, hs)
     contributions = row_weights[:, None] * v  # (T, hs)
@@ -86,16 +88,6 @@ def explain_weight(q_heads, k_heads, v_heads, allowed, head: int, query: int, ke
         weight=float(row_weights[key]), v=_readonly(v),
         contributions=_readonly(contributions), output_row=_readonly(output_row),
     )
-
-
-def _masked_softmax(scores: np.ndarray, allowed_row: np.ndarray) -> np.ndarray:
-    """Softmax over the allowed entries of one row; 0 elsewhere, and all 0 if none is allowed."""
-    if not allowed_row.any():
-        return np.zeros_like(scores)  # (T,) a fully masked query attends to nothing
-    # subtracting the largest allowed score keeps exp from overflowing; the result is the same
-    shifted = scores - scores[allowed_row].max()  # (T,)
-    exps = np.where(allowed_row, np.exp(np.where(allowed_row, shifted, 0.0)), 0.0)  # (T,)
-    return exps / exps.sum()  # (T,)
 
 
 def _validated_inputs(q_heads, k_heads, v_heads, allowed):
