@@ -29,6 +29,13 @@ def step_title(page):
     return page.page.inner_text("#step-title")
 
 
+def wait_for_step(page, number: int) -> None:
+    """Clicks run clientside callbacks asynchronously: wait for the title, don't race it."""
+    page.page.wait_for_function(
+        "(n) => document.querySelector('#step-title').textContent.startsWith('Step ' + n + ' of 6')",
+        arg=number, timeout=5_000)
+
+
 def test_page_loads_offline_with_heatmaps_math_and_no_outside_request(page):
     assert page.blocked == []
     assert page.errors == []
@@ -72,7 +79,7 @@ def test_play_walks_through_the_steps_with_no_server_request(page):
     page.page.click("#prev")
     page.page.click("#prev")
     page.page.click("#prev")
-    assert step_title(page).startswith("Step 1 of 6")
+    wait_for_step(page, 1)
     page.page.wait_for_timeout(300)
     before = len(page.callbacks)
     page.page.evaluate("""() => {
@@ -89,7 +96,7 @@ def test_play_walks_through_the_steps_with_no_server_request(page):
     numbers = [int(re.match(r"Step (\d)", t).group(1)) for t in seen]
     assert numbers[:6] == [2, 3, 4, 5, 6, 1]  # loops back to the start
     assert len(page.callbacks) == before, "stepping must not call the server"
-    assert page.page.inner_text("#play").endswith("Play")
+    page.page.wait_for_function("() => document.querySelector('#play').textContent.endsWith('Play')")
 
 
 def test_every_step_has_its_pictures_and_words(page):
@@ -98,7 +105,7 @@ def test_every_step_has_its_pictures_and_words(page):
     for _ in range(4):
         page.page.click("#prev")
     for number in range(1, 7):
-        assert step_title(page).startswith(f"Step {number} of 6")
+        wait_for_step(page, number)
         page.page.wait_for_function(
             f"(want) => ({TITLES_JS})().includes(want)", arg=expected[number], timeout=5_000)
         assert len(page.page.inner_text("#step-plain")) > 100
