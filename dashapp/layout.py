@@ -22,7 +22,7 @@ from engine.metrics import METRIC_NAMES
 
 D_MODEL_CHOICES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 HEAD_CHOICES = (1, 2, 3, 4, 6, 8, 12, 16)
-MODES = (("words", "Words"), ("numbers", "Numbers"), ("random", "Random vectors"))
+MODES = (("words", "Words"), ("numbers", "Numbers"), ("auto", "Auto"), ("random", "Random vectors"))
 STEP_MARKS = {"input": "Input", "projections": "Q K V", "split": "Heads", "mask": "Mask",
               "attention": "Softmax", "output": "Output"}
 SPEEDS = (("2000", "slow"), ("1200", "normal"), ("600", "fast"))

@@ -157,3 +157,10 @@ def test_a_bug_in_our_own_callback_is_a_500_not_a_disguised_400(client, monkeypa
     server.config["PROPAGATE_EXCEPTIONS"] = False
     response = post(client, main_request())
     assert response.status_code == 500
+
+
+def test_every_input_mode_a_link_can_name_has_a_choice_on_the_page():
+    from dashapp.layout import MODES
+    from engine import INPUT_MODES
+
+    assert sorted(value for value, _ in MODES) == sorted(INPUT_MODES)
