@@ -19,6 +19,7 @@ from dashapp.pretrained import (
     grid_view,
     metric_grid_view,
     pretrained_explanation,
+    pretrained_trace,
     rollout_view,
     run_pretrained,
 )
@@ -35,6 +36,7 @@ from dashapp.views import (
     array_csv,
     detail_view,
     inspectable,
+    head_options,
     inspector_options,
     inspector_view,
     main_view,
@@ -79,9 +81,8 @@ def inspector_update(settings, name, head):
     except ConfigError as error:
         return no_update, no_update, str(error), no_update, no_update, no_update, no_update
     figure, table, note = inspector_view(trace, name, head)
-    heads = [{"label": f"head {h + 1}", "value": str(h)} for h in range(trace.n_heads)]
     return (figure, dcc.Markdown(table, className="atlas-md-table"), note,
-            inspector_options(trace), name, heads, str(head))
+            inspector_options(trace), name, head_options(trace.n_heads), str(head))
 
 
 def csv_download(settings, name, head):
@@ -107,8 +108,7 @@ def pretrained_focus(settings, selection):
     if not isinstance(settings, dict) or not isinstance(selection, dict):
         raise PreventUpdate
     try:
-        trace = run_pretrained(settings.get("model"), settings.get("text"))
-        return focus_view(trace, selection.get("layer"), selection.get("head"))
+        return focus_view(pretrained_trace(settings), selection.get("layer"), selection.get("head"))
     except (PretrainedUnavailable, ConfigError):
         return no_update
 
@@ -162,23 +162,20 @@ def mask_lab_update(settings, head):
         figure, notes = mask_lab_view(config, None if head == "avg" else whole_number("head", head))
     except ConfigError as error:
         return no_update, [html.Li(str(error))], no_update
-    options = [{"label": "average of heads", "value": "avg"}] + [
-        {"label": f"head {h + 1}", "value": str(h)} for h in range(config.n_heads)]
-    return figure, [html.Li(note) for note in notes], options
+    return figure, [html.Li(note) for note in notes], head_options(config.n_heads, average=True)
 
 
 def pretrained_metric(settings, metric):
     try:
-        trace = run_pretrained(settings.get("model"), settings.get("text"))
-        return metric_grid_view(trace, metric)
-    except (AttributeError, PretrainedUnavailable, ConfigError):
+        return metric_grid_view(pretrained_trace(settings), metric)
+    except (PretrainedUnavailable, ConfigError):
         raise PreventUpdate from None
 
 
 def pretrained_rollout(settings):
     try:
-        return rollout_view(run_pretrained(settings.get("model"), settings.get("text")))
-    except (AttributeError, PretrainedUnavailable):
+        return rollout_view(pretrained_trace(settings))
+    except PretrainedUnavailable:
         raise PreventUpdate from None
 
 
@@ -187,7 +184,7 @@ def pretrained_explain(settings, selection, cell):
     if not (isinstance(settings, dict) and isinstance(selection, dict) and isinstance(cell, dict)):
         raise PreventUpdate
     try:
-        trace = run_pretrained(settings.get("model"), settings.get("text"))
+        trace = pretrained_trace(settings)
         return pretrained_explanation(trace, selection, *_cell_indices(cell, trace.n_tokens))
     except (PretrainedUnavailable, ValueError) as error:
         return html.P(str(error), className="small text-danger mb-0")

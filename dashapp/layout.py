@@ -16,7 +16,7 @@ from dashapp.pretrained import DEFAULT_TEXT, MAX_TEXT_CHARS, install_hint, model
 from dashapp.settings import DEFAULTS, config_from_controls, settings_of
 from dashapp.export import figure_buttons, trace_buttons
 from dashapp.share import DEFAULT_STEP, copy_link_bar
-from dashapp.views import detail_view, inspector_options, main_view
+from dashapp.views import detail_view, head_options, inspector_options, main_view
 from engine import LIMITS, MASKS, STEPS, run_trace
 from engine.metrics import METRIC_NAMES
 
@@ -152,10 +152,9 @@ def mask_lab_card() -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         dbc.Row([
             dbc.Col(html.H2("Mask lab", className="h6 text-uppercase text-muted"), width="auto"),
-            dbc.Col(dbc.Select(id=ids.MASKLAB_HEAD, value="avg", size="sm", options=[
-                {"label": "average of heads", "value": "avg"}] + [
-                {"label": f"head {h + 1}", "value": str(h)} for h in range(DEFAULTS["n_heads"])]),
-                width="auto"),
+            dbc.Col(dbc.Select(id=ids.MASKLAB_HEAD, value="avg", size="sm",
+                               options=head_options(DEFAULTS["n_heads"], average=True)),
+                    width="auto"),
         ], class_name="g-2 align-items-center mb-1"),
         html.P("The same input and seed under all four masks; below, what each mask changed "
                "compared with no mask.", className="small text-muted mb-1"),
@@ -170,9 +169,8 @@ def inspector_card(options: list[dict]) -> dbc.Card:
         dbc.Row([
             dbc.Col(dcc.Dropdown(id=ids.INSPECT_ARRAY, options=options, value="weights",
                                  clearable=False), md=6),
-            dbc.Col(dbc.Select(id=ids.INSPECT_HEAD, value="0", options=[
-                {"label": f"head {h + 1}", "value": str(h)} for h in range(DEFAULTS["n_heads"])]),
-                md=3),
+            dbc.Col(dbc.Select(id=ids.INSPECT_HEAD, value="0",
+                               options=head_options(DEFAULTS["n_heads"])), md=3),
             dbc.Col(dbc.Button("Download CSV", id=ids.INSPECT_CSV, color="secondary",
                                outline=True), md=3),
         ], class_name="g-2 mb-2"),

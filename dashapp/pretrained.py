@@ -61,6 +61,13 @@ def run_pretrained(model_key, text):
         raise PretrainedUnavailable(str(error)) from None
 
 
+def pretrained_trace(settings):
+    """The trace of the (model, text) the model view shows, as the page's store holds them."""
+    if not isinstance(settings, dict):
+        raise PretrainedUnavailable("open the model view first")
+    return run_pretrained(settings.get("model"), settings.get("text"))
+
+
 @lru_cache(maxsize=int(os.environ.get("ATLAS_PRETRAINED_CACHE", "16")))
 def _cached_run(model_key: str, text: str):
     from engine.pretrained import load_model

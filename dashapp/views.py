@@ -8,6 +8,7 @@ request. ``inspector_view`` shows any one array of the trace as a heatmap and a 
 
 from __future__ import annotations
 
+import csv
 import io
 
 import numpy as np
@@ -66,6 +67,12 @@ def detail_view(trace: AttentionTrace) -> dict:
     }}
 
 
+def head_options(n_heads: int, average: bool = False) -> list[dict]:
+    """Choices of a head picker ("head 1" is value "0"), optionally led by the average."""
+    lead = [{"label": "average of heads", "value": "avg"}] if average else []
+    return lead + [{"label": f"head {h + 1}", "value": str(h)} for h in range(n_heads)]
+
+
 def inspector_options(trace: AttentionTrace) -> list[dict]:
     return [{"label": f"{ARRAY_LABELS[name]}  {' × '.join(map(str, a.shape))}", "value": name}
             for name, a in trace.arrays().items()]
@@ -101,17 +108,23 @@ def inspector_view(trace: AttentionTrace, name: str, head: int) -> tuple[dict, s
     figure = figures.matrix_figure([(title, matrix)], trace.tokens,
                                    columns="tokens" if is_tokens else "dims", colours=colours)
     shown = matrix[:TABLE_MAX_ROWS, :TABLE_MAX_COLUMNS]
-    names = ([f"{t} #{j}" for j, t in enumerate(trace.tokens)] if is_tokens
-             else [f"dim {j}" for j in range(matrix.shape[1])])[:shown.shape[1]]
-    lines = ["| token | " + " | ".join(_md(n) for n in names) + " |",
-             "|:--|" + "--:|" * len(names)]
-    lines += [f"| **{_md(f'{t} #{i}')}** | " + " | ".join(_cell(v) for v in row) + " |"
-              for i, (t, row) in enumerate(zip(trace.tokens, shown))]
+    rows, columns = _labels(trace, name, shown.shape[1])
+    lines = ["| token | " + " | ".join(_md(c) for c in columns) + " |",
+             "|:--|" + "--:|" * len(columns)]
+    lines += [f"| **{_md(label)}** | " + " | ".join(_cell(v) for v in row) + " |"
+              for label, row in zip(rows, shown)]
     note = f"{title}: {matrix.shape[0]} × {matrix.shape[1]}"
     if matrix.shape[0] > TABLE_MAX_ROWS or matrix.shape[1] > TABLE_MAX_COLUMNS:
         note += (f"; the table shows the first {shown.shape[0]} rows and {shown.shape[1]} columns, "
                  "the CSV has all")
     return figure, "\n".join(lines), note
+
+
+def _labels(trace: AttentionTrace, name: str, n_columns: int) -> tuple[list[str], list[str]]:
+    """Row labels ("cat #1") and the first ``n_columns`` column labels (keys or "dim j")."""
+    rows = [f"{t} #{i}" for i, t in enumerate(trace.tokens)]
+    columns = rows if name in TOKEN_COLUMNS else [f"dim {j}" for j in range(n_columns)]
+    return rows, columns[:n_columns]
 
 
 def _md(text: str) -> str:
@@ -129,19 +142,11 @@ def _cell(value) -> str:
 def array_csv(trace: AttentionTrace, name: str, head: int) -> tuple[str, str]:
     """(filename, CSV text) of the shown matrix at full precision, tokens as the first column."""
     matrix, _ = array_slice(trace, name, head)
-    header = ([f"{t} #{j}" for j, t in enumerate(trace.tokens)] if name in TOKEN_COLUMNS
-              else [f"dim {j}" for j in range(matrix.shape[1])])
+    rows, columns = _labels(trace, name, matrix.shape[1])
     out = io.StringIO()
-    out.write(",".join(_csv_field(h) for h in ["token"] + header) + "\n")
-    for i, (token, row) in enumerate(zip(trace.tokens, matrix)):
-        values = row.astype(int) if row.dtype == bool else row
-        out.write(",".join([_csv_field(f"{token} #{i}")] + [repr(float(v)) if values.dtype.kind == "f"
-                                                             else str(v) for v in values]) + "\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["token", *columns])
+    for label, row in zip(rows, matrix):
+        writer.writerow([label, *(int(v) if row.dtype == bool else repr(float(v)) for v in row)])
     suffix = f"_head{head + 1}" if trace.arrays()[name].ndim == 3 else ""
     return f"{name}{suffix}.csv", out.getvalue()
-
-
-def _csv_field(text: str) -> str:
-    if any(c in text for c in ',"\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
